@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Column, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
-from sync_core.types import JSONType, UTCDateTime, utcnow
+from sync_core.types import JSONType, UTCDateTime, VerbatimJSON, utcnow
 
 
 def _ts(nullable: bool = True, **kw: Any) -> Any:
@@ -26,6 +26,11 @@ def _ts(nullable: bool = True, **kw: Any) -> Any:
 
 def _json(nullable: bool = True) -> Any:
     return Field(default=None, sa_type=JSONType, nullable=nullable)
+
+
+def _payload() -> Any:
+    """A part of a Cliniko payload, stored verbatim (see VerbatimJSON)."""
+    return Field(default=None, sa_type=VerbatimJSON, nullable=True)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -81,7 +86,7 @@ class _SyncedColumns(SQLModel):
     first_synced_at: datetime | None = _ts()
     last_synced_at: datetime | None = _ts()
     last_sync_id: str | None = Field(default=None, max_length=120)
-    raw: dict[str, Any] | None = _json()
+    raw: dict[str, Any] | None = _payload()
 
 
 class Patient(_SyncedColumns, table=True):
@@ -101,7 +106,7 @@ class Patient(_SyncedColumns, table=True):
     email: str | None = None
     date_of_birth: date | None = None
     sex: str | None = None
-    phone_numbers: list[dict[str, Any]] | None = _json()
+    phone_numbers: list[dict[str, Any]] | None = _payload()
     primary_phone: str | None = None  # first number, for search and tables
     address_1: str | None = None
     address_2: str | None = None
@@ -253,7 +258,7 @@ class SyncRecordError(SQLModel, table=True):
     resource: str = Field(max_length=50)  # patients, appointments, ...
     cliniko_id: str | None = Field(default=None, max_length=32)
     message: str  # "Patient ID 12345: reason" (no PHI beyond ids)
-    raw: dict[str, Any] | None = _json()
+    raw: dict[str, Any] | None = _payload()
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
 
 

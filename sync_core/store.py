@@ -8,13 +8,31 @@ only written on insert.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
+from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import JSON, Connection, Table, func, select
+import orjson
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Connection,
+    Date,
+    DateTime,
+    Integer,
+    SmallInteger,
+    String,
+    Table,
+    func,
+    select,
+)
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.types import TypeDecorator
 from sqlmodel import SQLModel
 
 from sync_core.models import (
@@ -104,29 +122,89 @@ def upsert_records(
     return len(values)
 
 
-def _copy_rows(
-    cur: Any, table_name: str, target: Target, rows: Sequence[dict[str, Any]], *, organization_id: str,
-    sync_id: str, synced_at: datetime,
-) -> list[str]:
-    """COPY the rows (with bookkeeping columns) into `table_name`; returns the column list used."""
-    import orjson
+class DuplicateKeyError(Exception):
+    """A bulk insert met a key that is already stored (or twice in the load): upsert instead."""
 
+
+@dataclass(frozen=True)
+class _CopyPlan:
+    """How a target's rows become binary COPY rows: record columns in table order, then the bookkeeping."""
+
+    columns: tuple[str, ...]  # what the parsed record supplies
+    json_positions: tuple[int, ...]
+    column_list: str  # SQL: the record columns, then _BOOKKEEPING
+    copy_types: tuple[str, ...]  # PostgreSQL type of each COPY column, for the binary format
+    getter: Callable[[dict[str, Any]], tuple[Any, ...]]
+
+    def values(self, row: dict[str, Any]) -> list[Any]:
+        try:
+            values = list(self.getter(row))
+        except KeyError:  # a partial record: what it lacks is NULL, as in upsert_records
+            values = [row.get(c) for c in self.columns]
+        for i in self.json_positions:
+            if values[i] is not None:
+                values[i] = orjson.dumps(values[i], default=str).decode()
+        return values
+
+
+_BOOKKEEPING = ("organization_id", "first_synced_at", "last_synced_at", "last_sync_id")
+
+
+def _copy_type(column: Column[Any]) -> str:
+    """The PostgreSQL type of a column for binary COPY, which must match the column's exact type. `json`'s
+    binary form is its text, so JSON goes as text (psycopg's json dumper would encode our already-encoded
+    string a second time)."""
+    column_type = column.type
+    if isinstance(column_type, TypeDecorator):
+        column_type = column_type.impl  # type: ignore[assignment]
+    if isinstance(column_type, DateTime):
+        return "timestamptz" if column_type.timezone else "timestamp"
+    for sa_type, pg_type in _COPY_TYPES:
+        if isinstance(column_type, sa_type):
+            return pg_type
+    raise TypeError(f"no binary COPY type for {column.table.name}.{column.name} ({column.type!r})")
+
+
+_COPY_TYPES: tuple[tuple[type[Any], str], ...] = (  # subclasses before their bases
+    (JSON, "text"),
+    (Date, "date"),
+    (Boolean, "bool"),
+    (BigInteger, "int8"),
+    (SmallInteger, "int2"),
+    (Integer, "int4"),
+    (String, "text"),
+)
+
+
+@cache
+def _copy_plan(target: Target) -> _CopyPlan:
     table = target.table
-    json_columns = {c.name for c in table.columns if isinstance(c.type, JSON)}
-    columns = [c.name for c in table.columns if c.name != "id"]
-    column_list = ", ".join(f'"{c}"' for c in columns)
-    bookkeeping = {"organization_id": organization_id, "first_synced_at": synced_at,
-                   "last_synced_at": synced_at, "last_sync_id": sync_id}
-    with cur.copy(f'COPY "{table_name}" ({column_list}) FROM STDIN') as copy:
+    columns = tuple(c.name for c in table.columns if c.name != "id" and c.name not in _BOOKKEEPING)
+    json_positions = tuple(i for i, c in enumerate(columns) if isinstance(table.columns[c].type, JSON))
+    copied = (*columns, *_BOOKKEEPING)
+    return _CopyPlan(
+        columns=columns,
+        json_positions=json_positions,
+        column_list=", ".join(f'"{c}"' for c in copied),
+        copy_types=tuple(_copy_type(table.columns[c]) for c in copied),
+        getter=itemgetter(*columns),
+    )
+
+
+def _copy_rows(cur: Any, table_name: str, plan: _CopyPlan, rows: Iterable[dict[str, Any]],
+               bookkeeping: list[Any]) -> None:
+    """Binary COPY: a fifth less client CPU than text, and the server parses no text."""
+    with cur.copy(f'COPY "{table_name}" ({plan.column_list}) FROM STDIN (FORMAT BINARY)') as copy:
+        copy.set_types(plan.copy_types)
+        write, values = copy.write_row, plan.values
         for row in rows:
-            record = {**row, **bookkeeping}
-            copy.write_row([
-                orjson.dumps(record.get(c), default=str).decode()
-                if c in json_columns and record.get(c) is not None
-                else record.get(c)
-                for c in columns
-            ])
-    return columns
+            write(values(row) + bookkeeping)
+
+
+def _raw_cursor(conn: Connection) -> Any:
+    dbapi = conn.connection.dbapi_connection
+    assert dbapi is not None
+    return dbapi.cursor()
 
 
 def copy_upsert_records(
@@ -148,27 +226,66 @@ def copy_upsert_records(
     if not rows:
         return 0
     table = target.table
+    plan = _copy_plan(target)
     deduped = dedupe_by_key(rows, target.key)
+    synced_at = synced_at or utcnow()
     temp = f"_routiq_stage_{table.name}"
-    dbapi = conn.connection.dbapi_connection
-    assert dbapi is not None
-    with dbapi.cursor() as cur:  # type: ignore[attr-defined]
+    updates = ", ".join(
+        f'"{c}" = EXCLUDED."{c}"' for c in (*plan.columns, *_BOOKKEEPING)
+        if c not in _NEVER_UPDATED and c != target.key
+    )
+    with _raw_cursor(conn) as cur:
         cur.execute(
             f'CREATE TEMP TABLE IF NOT EXISTS "{temp}" (LIKE "{table.name}" INCLUDING DEFAULTS) '
             "ON COMMIT DELETE ROWS"
         )
-        columns = _copy_rows(cur, temp, target, deduped, organization_id=organization_id, sync_id=sync_id,
-                             synced_at=synced_at or utcnow())
-        column_list = ", ".join(f'"{c}"' for c in columns)
-        updates = ", ".join(
-            f'"{c}" = EXCLUDED."{c}"' for c in columns if c not in _NEVER_UPDATED and c != target.key
-        )
+        _copy_rows(cur, temp, plan, deduped, [organization_id, synced_at, synced_at, sync_id])
         cur.execute(
-            f'INSERT INTO "{table.name}" ({column_list}) SELECT {column_list} FROM "{temp}" '
+            f'INSERT INTO "{table.name}" ({plan.column_list}) SELECT {plan.column_list} FROM "{temp}" '
             f'ON CONFLICT (organization_id, "{target.key}") DO UPDATE SET {updates}'
         )
         cur.execute(f'DELETE FROM "{temp}"')
     return len(deduped)
+
+
+def copy_insert_records(
+    conn: Connection,
+    target: Target,
+    rows: Sequence[dict[str, Any]],
+    *,
+    organization_id: str,
+    sync_id: str,
+    synced_at: datetime | None = None,
+) -> int:
+    """PostgreSQL only: COPY straight into the table, for an organization's first load of a resource.
+
+    About a third cheaper than the upsert (no staging table, no conflict checks). Raises
+    DuplicateKeyError, with the transaction unusable, when a key is already stored: roll back and upsert.
+    """
+    import psycopg
+
+    deduped = dedupe_by_key(rows, target.key)
+    synced_at = synced_at or utcnow()
+    with _raw_cursor(conn) as cur:
+        try:
+            _copy_rows(cur, target.table.name, _copy_plan(target), deduped,
+                       [organization_id, synced_at, synced_at, sync_id])
+        except psycopg.errors.UniqueViolation as exc:
+            raise DuplicateKeyError(str(exc).splitlines()[0]) from None
+    return len(deduped)
+
+
+def is_deadlock(exc: BaseException) -> bool:
+    """PostgreSQL rolled the transaction back to break a deadlock (SQLSTATE 40P01): safe to retry."""
+    error = getattr(exc, "orig", None) or exc
+    return getattr(error, "sqlstate", None) == "40P01"
+
+
+def has_records(conn: Connection, target: Target, organization_id: str) -> bool:
+    """Whether anything of this resource is stored for the organization (one index probe)."""
+    table = target.table
+    query = select(table.c.id).where(table.c.organization_id == organization_id).limit(1)
+    return conn.execute(query).first() is not None
 
 
 def quarantine_records(

@@ -12,6 +12,9 @@ from sqlalchemy.types import TypeDecorator
 
 # JSONB on PostgreSQL (indexable, compact), plain JSON text elsewhere.
 JSONType = JSON().with_variant(JSONB(), "postgresql")
+# Cliniko's payloads as they came: `json` on PostgreSQL keeps the text as sent (key order included) and
+# costs a fraction of `jsonb` to write, which dominates bulk loads; nothing queries inside them.
+VerbatimJSON = JSON()
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -4,6 +4,9 @@ Each `parse_*` returns the columns of one row without organization_id or sync bo
 `RecordValidationError` for a record the engine must quarantine instead of storing. Cliniko quirks handled
 here: ids as strings (legacy payloads: integers), `""` or null for an empty date-time, relations as link
 objects whose last path segment is the related id.
+
+Every record of a sync passes through here, so the common case (a string where a string belongs) is
+checked first and cheaply; each resource is a table of (column, payload field, converter).
 """
 
 from __future__ import annotations
@@ -12,10 +15,9 @@ import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
-from urllib.parse import urlsplit
 
-_ID_RE = re.compile(r"^\d{1,20}$")
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_MAX_ID_DIGITS = 20  # a 64-bit integer
 
 
 class RecordValidationError(ValueError):
@@ -28,7 +30,7 @@ class RecordValidationError(ValueError):
 
 
 # ------------------------------------------------------------------------------------------------
-# Field helpers (raise ValueError / TypeError; the parse_* functions turn them into RecordValidationError)
+# Field converters (raise ValueError / TypeError; _parse turns them into RecordValidationError)
 # ------------------------------------------------------------------------------------------------
 
 
@@ -42,8 +44,11 @@ def parse_datetime(value: Any) -> datetime | None:
         parsed = datetime.fromisoformat(value)
     except ValueError:
         raise ValueError(f"unparseable date-time {value!r}") from None
-    # Cliniko always sends UTC with "Z"; a naive value is taken to be UTC as well.
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    tz = parsed.tzinfo
+    if tz is UTC:  # Cliniko always sends UTC with "Z"
+        return parsed
+    # A naive value is taken to be UTC as well.
+    return parsed.replace(tzinfo=UTC) if tz is None else parsed.astimezone(UTC)
 
 
 def parse_date(value: Any) -> date | None:
@@ -62,14 +67,15 @@ def parse_date(value: Any) -> date | None:
 
 def cliniko_id(value: Any) -> str:
     """An id as text. Current Cliniko sends strings of a 64-bit integer; legacy payloads sent integers."""
-    if isinstance(value, bool):
+    if value.__class__ is str:
+        if value.isascii() and value.isdigit() and len(value) <= _MAX_ID_DIGITS:
+            return value  # type: ignore[no-any-return]
+    elif isinstance(value, bool):
         raise TypeError("id is a boolean")
-    if isinstance(value, int):
+    elif isinstance(value, int):
         if value < 0:
             raise ValueError(f"negative id {value}")
         return str(value)
-    if isinstance(value, str) and _ID_RE.match(value):
-        return value
     raise ValueError(f"id {value!r} is not numeric")
 
 
@@ -83,14 +89,18 @@ def link_id(value: Any) -> str | None:
     url = links.get("self") if isinstance(links, dict) else None
     if not isinstance(url, str) or not url:
         raise ValueError("link object without links.self")
-    return cliniko_id(urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1])
+    # The last segment of the URL's path (no query or fragment), without urlsplit's cost.
+    path = url.partition("?")[0].partition("#")[0].rstrip("/")
+    return cliniko_id(path.rpartition("/")[2])
 
 
 def _text(value: Any) -> str | None:
-    if value is None or value == "":
+    if value.__class__ is str:
+        return value or None  # type: ignore[no-any-return]
+    if value is None:
         return None
     if isinstance(value, str):
-        return value
+        return value or None
     if isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)  # e.g. a post code sent as a number
     raise TypeError(f"expected text, got {type(value).__name__}")
@@ -132,15 +142,83 @@ def _phones(value: Any) -> list[dict[str, Any]] | None:
     return phones
 
 
-def _field(payload: dict[str, Any], name: str, convert: Callable[[Any], Any]) -> Any:
-    try:
-        return convert(payload.get(name))
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name}: {exc}") from None
+# ------------------------------------------------------------------------------------------------
+# Resources: (column, payload field, converter) tables
+# ------------------------------------------------------------------------------------------------
+
+Spec = tuple[tuple[str, str, Callable[[Any], Any]], ...]
+Derive = Callable[[dict[str, Any], dict[str, Any]], None]  # (values so far, payload): adds columns
+
+# Every resource has these.
+_COMMON: Spec = (
+    ("cliniko_created_at", "created_at", parse_datetime),
+    ("cliniko_updated_at", "updated_at", parse_datetime),
+    ("archived_at", "archived_at", parse_datetime),
+    ("deleted_at", "deleted_at", parse_datetime),
+)
+
+_PATIENT: Spec = (
+    ("title", "title", _text),
+    ("first_name", "first_name", _text),
+    ("last_name", "last_name", _text),
+    ("preferred_first_name", "preferred_first_name", _text),
+    ("email", "email", _text),
+    ("date_of_birth", "date_of_birth", parse_date),
+    ("sex", "sex", _text),
+    ("phone_numbers", "patient_phone_numbers", _phones),
+    ("address_1", "address_1", _text),
+    ("address_2", "address_2", _text),
+    ("address_3", "address_3", _text),
+    ("city", "city", _text),
+    ("state", "state", _text),
+    ("post_code", "post_code", _text),
+    ("country", "country", _text),
+    ("merged_at", "merged_at", parse_datetime),
+    ("merged_into_cliniko_patient_id", "merged_with_patient", link_id),
+    *_COMMON,
+)
+
+_APPOINTMENT: Spec = (
+    ("cliniko_patient_id", "patient", link_id),
+    ("cliniko_practitioner_id", "practitioner", link_id),
+    ("cliniko_appointment_type_id", "appointment_type", link_id),
+    ("cliniko_business_id", "business", link_id),
+    ("starts_at", "starts_at", parse_datetime),
+    ("ends_at", "ends_at", parse_datetime),
+    ("cancelled_at", "cancelled_at", parse_datetime),
+    ("cancellation_reason", "cancellation_reason", _int),
+    ("cancellation_reason_description", "cancellation_reason_description", _text),
+    ("did_not_arrive", "did_not_arrive", _bool),
+    ("patient_arrived", "patient_arrived", _bool),
+    *_COMMON,
+)
+
+_APPOINTMENT_TYPE: Spec = (
+    ("name", "name", _text),
+    ("category", "category", _text),
+    ("color", "color", _text),
+    ("duration_in_minutes", "duration_in_minutes", _int),
+    *_COMMON,
+)
+
+_PRACTITIONER: Spec = (
+    ("title", "title", _text),
+    ("first_name", "first_name", _text),
+    ("last_name", "last_name", _text),
+    ("display_name", "display_name", _text),
+    ("designation", "designation", _text),
+    *_COMMON,
+)
+
+_BUSINESS: Spec = (
+    ("business_name", "business_name", _text),
+    ("time_zone_identifier", "time_zone_identifier", _text),
+    *_COMMON,
+)
 
 
-def _parse(payload: Any, columns: Callable[[dict[str, Any], str], dict[str, Any]]) -> dict[str, Any]:
-    """Shared frame: check the shape, read the id, map any field error to RecordValidationError."""
+def _parse(payload: Any, id_column: str, spec: Spec, derive: Derive | None = None) -> dict[str, Any]:
+    """Shared frame: check the shape, read the id, convert each field, name the field that fails."""
     if not isinstance(payload, dict):
         raise RecordValidationError(None, f"expected an object, got {type(payload).__name__}")
     raw_id = payload.get("id")
@@ -150,117 +228,57 @@ def _parse(payload: Any, columns: Callable[[dict[str, Any], str], dict[str, Any]
         shown = str(raw_id)[:32] if raw_id != "" and type(raw_id) in (str, int) else None
         reason = "missing id" if raw_id in (None, "") else "id is not numeric"
         raise RecordValidationError(shown, reason) from None
-    try:
-        values = columns(payload, record_id)
-        values.update(
-            cliniko_created_at=_field(payload, "created_at", parse_datetime),
-            cliniko_updated_at=_field(payload, "updated_at", parse_datetime),
-            archived_at=_field(payload, "archived_at", parse_datetime),
-            deleted_at=_field(payload, "deleted_at", parse_datetime),
-            raw=payload,
-        )
-    except (TypeError, ValueError) as exc:
-        raise RecordValidationError(record_id, str(exc)) from None
+    values: dict[str, Any] = {id_column: record_id}
+    get = payload.get
+    for column, name, convert in spec:
+        try:
+            values[column] = convert(get(name))
+        except (TypeError, ValueError) as exc:
+            raise RecordValidationError(record_id, f"{name}: {exc}") from None
+    if derive is not None:
+        try:
+            derive(values, payload)
+        except (TypeError, ValueError) as exc:
+            raise RecordValidationError(record_id, str(exc)) from None
+    values["raw"] = payload
     return values
 
 
-# ------------------------------------------------------------------------------------------------
-# Resources
-# ------------------------------------------------------------------------------------------------
+def _primary_phone(values: dict[str, Any], payload: dict[str, Any]) -> None:
+    phones = values["phone_numbers"]
+    values["primary_phone"] = phones[0]["number"] if phones else None
 
 
-def _patient_columns(p: dict[str, Any], record_id: str) -> dict[str, Any]:
-    phones = _field(p, "patient_phone_numbers", _phones)
-    return {
-        "cliniko_patient_id": record_id,
-        "title": _field(p, "title", _text),
-        "first_name": _field(p, "first_name", _text),
-        "last_name": _field(p, "last_name", _text),
-        "preferred_first_name": _field(p, "preferred_first_name", _text),
-        "email": _field(p, "email", _text),
-        "date_of_birth": _field(p, "date_of_birth", parse_date),
-        "sex": _field(p, "sex", _text),
-        "phone_numbers": phones,
-        "primary_phone": phones[0]["number"] if phones else None,
-        "address_1": _field(p, "address_1", _text),
-        "address_2": _field(p, "address_2", _text),
-        "address_3": _field(p, "address_3", _text),
-        "city": _field(p, "city", _text),
-        "state": _field(p, "state", _text),
-        "post_code": _field(p, "post_code", _text),
-        "country": _field(p, "country", _text),
-        "merged_at": _field(p, "merged_at", parse_datetime),
-        "merged_into_cliniko_patient_id": _field(p, "merged_with_patient", link_id),
-    }
-
-
-def _appointment_columns(a: dict[str, Any], record_id: str) -> dict[str, Any]:
-    return {
-        "cliniko_appointment_id": record_id,
-        "cliniko_patient_id": _field(a, "patient", link_id),
-        "cliniko_practitioner_id": _field(a, "practitioner", link_id),
-        "cliniko_appointment_type_id": _field(a, "appointment_type", link_id),
-        "cliniko_business_id": _field(a, "business", link_id),
-        "starts_at": _field(a, "starts_at", parse_datetime),
-        "ends_at": _field(a, "ends_at", parse_datetime),
-        "cancelled_at": _field(a, "cancelled_at", parse_datetime),
-        "cancellation_reason": _field(a, "cancellation_reason", _int),
-        "cancellation_reason_description": _field(a, "cancellation_reason_description", _text),
-        "did_not_arrive": _field(a, "did_not_arrive", _bool),
-        "patient_arrived": _field(a, "patient_arrived", _bool),
-    }
-
-
-def _appointment_type_columns(t: dict[str, Any], record_id: str) -> dict[str, Any]:
-    return {
-        "cliniko_appointment_type_id": record_id,
-        "name": _field(t, "name", _text),
-        "category": _field(t, "category", _text),
-        "color": _field(t, "color", _text),
-        "duration_in_minutes": _field(t, "duration_in_minutes", _int),
-    }
-
-
-def _business_columns(b: dict[str, Any], record_id: str) -> dict[str, Any]:
-    return {
-        "cliniko_business_id": record_id,
-        "business_name": _field(b, "business_name", _text),
-        "time_zone_identifier": _field(b, "time_zone_identifier", _text),
-    }
+def _practitioner_names(values: dict[str, Any], payload: dict[str, Any]) -> None:
+    if not values["display_name"]:  # older payloads call it `label`; else the names
+        try:
+            label = _text(payload.get("label"))
+        except TypeError as exc:
+            raise ValueError(f"label: {exc}") from None
+        names = (values["first_name"], values["last_name"])
+        values["display_name"] = label or " ".join(n for n in names if n) or None
 
 
 def parse_patient(p: Any) -> dict[str, Any]:
     """Columns of `Patient`. A merged patient keeps the surviving patient's id in merged_into_…"""
-    return _parse(p, _patient_columns)
+    return _parse(p, "cliniko_patient_id", _PATIENT, _primary_phone)
 
 
 def parse_appointment(a: Any) -> dict[str, Any]:
     """Columns of `Appointment` from an individual appointment (relations from its link objects)."""
-    return _parse(a, _appointment_columns)
+    return _parse(a, "cliniko_appointment_id", _APPOINTMENT)
 
 
 def parse_appointment_type(t: Any) -> dict[str, Any]:
-    return _parse(t, _appointment_type_columns)
+    return _parse(t, "cliniko_appointment_type_id", _APPOINTMENT_TYPE)
 
 
 def parse_practitioner(p: Any, active: bool) -> dict[str, Any]:
     """`active` says which list it came from: /practitioners (True) or /practitioners/inactive (False)."""
-
-    def columns(payload: dict[str, Any], record_id: str) -> dict[str, Any]:
-        first, last = _field(payload, "first_name", _text), _field(payload, "last_name", _text)
-        display = _field(payload, "display_name", _text) or _field(payload, "label", _text)
-        return {
-            "cliniko_practitioner_id": record_id,
-            "title": _field(payload, "title", _text),
-            "first_name": first,
-            "last_name": last,
-            "display_name": display or " ".join(n for n in (first, last) if n) or None,
-            "designation": _field(payload, "designation", _text),
-            "active": active,
-        }
-
-    return _parse(p, columns)
+    values = _parse(p, "cliniko_practitioner_id", _PRACTITIONER, _practitioner_names)
+    values["active"] = active
+    return values
 
 
 def parse_business(b: Any) -> dict[str, Any]:
-    return _parse(b, _business_columns)
+    return _parse(b, "cliniko_business_id", _BUSINESS)

@@ -1,9 +1,12 @@
 """One sync run: fetch pages from Cliniko, parse and store them, report progress, finish the sync_logs row.
 
-Shape of a run (asyncio): pages stream from the client into a bounded queue; a writer drains it and runs
-each page's parse + upsert + quarantine + progress (+ incremental watermark) as one transaction in a
-single worker thread, so fetching and writing overlap and every database write of a sync is serialized
-(the final status write waits for an in-flight page: a cancel never leaves a half-written page).
+Shape of a run (asyncio): pages stream from the client into a bounded queue; the pump drains it, parses
+batches of pages in a parser thread and hands each batch to a writer thread, which commits its rows,
+quarantined records, progress (and incremental watermark) as one transaction. Up to PAGE_WRITERS batches
+of full reads are written at once, on their own connections, so the database works on one while the
+next is encoded; incremental batches and every other write of the sync (steps, heartbeats, watermarks of
+full reads, the final status) go one at a time, and the final status write waits for every batch in
+flight: a cancel never leaves a half-written page.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -34,7 +38,8 @@ from sync_core.cliniko.parse import (
 from sync_core.config import get_settings
 from sync_core.db import get_engine
 from sync_core.engine import logs, registry
-from sync_core.engine.analysis import compute_patient_stats, window_days_for
+from sync_core.engine.analysis import compute_patient_stats, refresh_planner_statistics, window_days_for
+from sync_core.engine.gc_tuning import relaxed_gc
 from sync_core.engine.modes import RESOURCE_PLAN, SyncMode
 from sync_core.engine.progress import (
     RESOURCE_STEP,
@@ -59,6 +64,8 @@ HEARTBEAT_INTERVAL = 5.0  # seconds between heartbeat writes while nothing else 
 CANCEL_POLL_INTERVAL = 0.4  # seconds between checks of the cancel flag (other processes' cancels)
 PAGE_QUEUE_SIZE = 16  # pages fetched ahead of the writer, all resources together (bounds memory)
 MAX_PAGES_PER_TRANSACTION = 8
+PAGE_WRITERS = 2  # batches written at once (full reads); more only adds lock waits on a small machine
+WRITE_ATTEMPTS = 3  # a batch rolled back by a deadlock with its sibling writer is written again
 ANALYZE_AFTER_ROWS = 5000  # PostgreSQL: refresh planner statistics after writing this many rows
 COPY_THRESHOLD = 200  # rows from which PostgreSQL writes go through COPY (faster for big batches)
 MAX_ERRORS_IN_METADATA = 50  # the full list is in sync_record_errors
@@ -83,6 +90,7 @@ RESOURCE_KEY = {
 }
 
 ClientFactory = Callable[[ClinikoConnection], Any]
+_Snapshot = tuple[int, dict[str, Any]]  # (sequence number, sync_logs values)
 
 
 NOT_CONFIGURED = "Cliniko is not configured for this organization: add an API key first."
@@ -112,6 +120,7 @@ class _Stream:
     first_page: Any = None
     fetch_started_at: datetime = field(default_factory=utcnow)
     max_updated_at: datetime | None = None
+    first_load: bool | None = None  # nothing of this resource stored yet: insert, no upsert (PostgreSQL)
 
 
 @dataclass
@@ -121,8 +130,9 @@ class _Batch:
     pages: list[Any]
     rows: list[dict[str, Any]]
     errors: list[Any]
-    cursor: datetime | None  # the stream's newest updated_at once these pages are stored
+    newest: datetime | None  # the newest updated_at among the rows
     parse_seconds: float
+    counted: bool = False  # its records are in the progress counters (once, whatever the attempts)
 
 
 @dataclass
@@ -180,7 +190,13 @@ class SyncRunner:
         self.incremental_fallback: list[str] = []
         self.client: Any = None
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"sync-{self.log_id}-db")
-        self._parser = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"sync-{self.log_id}-parse")
+        self._writers = ThreadPoolExecutor(max_workers=PAGE_WRITERS,
+                                           thread_name_prefix=f"sync-{self.log_id}-write")
+        # Counters, the progress snapshot and its sync_logs UPDATE are taken together under this lock: the
+        # UPDATE's row lock then commits snapshots in the order they were taken (progress never goes back).
+        self._progress_lock = threading.Lock()
+        self._snapshot_seq = 0
+        self._published_seq = 0
         self._started_monotonic = time.monotonic()
         self._records_started: float | None = None
         self._last_write = 0.0
@@ -190,6 +206,10 @@ class SyncRunner:
     # ------------------------------------------------------------------------------------------ entry
 
     async def run(self) -> SyncLog:
+        with relaxed_gc():
+            return await self._run()
+
+    async def _run(self) -> SyncLog:
         registry.register(self.sync_id, self._on_cancel)
         watcher = asyncio.create_task(self._watch(), name=f"{self.sync_id}-watch")
         self._body_task = asyncio.create_task(self._body(), name=f"{self.sync_id}-body")
@@ -233,7 +253,7 @@ class SyncRunner:
             finally:
                 registry.unregister(self.sync_id)
                 self._executor.shutdown(wait=False)
-                self._parser.shutdown(wait=False)
+                self._writers.shutdown(wait=False)
         return final
 
     def _on_cancel(self) -> None:
@@ -266,8 +286,10 @@ class SyncRunner:
         """Run in the sync's database thread: every write of the sync, in order."""
         return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
 
-    async def _in_parser(self, fn: Callable[..., T], *args: Any) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._parser, fn, *args)
+    async def _in_writer(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run in one of the page-batch writer threads (see PAGE_WRITERS)."""
+        return await asyncio.get_running_loop().run_in_executor(self._writers, fn, *args)
+
 
     # ------------------------------------------------------------------------------------------ the run
 
@@ -361,7 +383,7 @@ class SyncRunner:
         queue: asyncio.Queue[tuple[_Stream, Any]] = asyncio.Queue(maxsize=PAGE_QUEUE_SIZE)
         producers = [asyncio.create_task(self._produce(s, queue)) for s in streams]
         unfinished = set(streams)
-        writing: asyncio.Future[None] | None = None
+        writing: set[asyncio.Future[None]] = set()
         carry: tuple[_Stream, Any] | None = None
         try:
             await self._show_step(unfinished)
@@ -370,10 +392,8 @@ class SyncRunner:
                 carry = None
                 if isinstance(item, BaseException):
                     raise item  # Cliniko's error, from the producer
-                if item is None:  # the resource is complete
-                    if writing is not None:
-                        await writing
-                        writing = None
+                if item is None:  # the resource is complete: its watermark covers only committed rows
+                    await self._wait_for_writes(writing, at_most=0)
                     await self._in_worker(self._finish_resource, stream)
                     unfinished.discard(stream)
                     if unfinished:
@@ -389,22 +409,31 @@ class SyncRunner:
                         carry = following
                         break
                     pages.append(following[1])
-                # Parse this batch (parser thread) while the previous one is written (database thread).
-                batch = await self._in_parser(self._parse_batch, stream, pages)
-                if writing is not None:
-                    await writing
-                writing = asyncio.ensure_future(self._in_worker(self._store_batch, stream, batch))
-            if writing is not None:
-                await writing
+                # An incremental batch carries its watermark: batches of that stream commit in order.
+                await self._wait_for_writes(writing, at_most=0 if stream.incremental else PAGE_WRITERS - 1)
+                writing.add(asyncio.ensure_future(self._in_writer(self._store_pages, stream, pages)))
+            await self._wait_for_writes(writing, at_most=0)
         finally:
-            if writing is not None and writing.done() and not writing.cancelled():
-                writing.exception()  # already raised through the awaited path if it failed
+            if writing:  # a failure or a cancel: the batches in flight end (commit or roll back) first
+                await asyncio.wait(writing)
+                for future in writing:
+                    if not future.cancelled():
+                        future.exception()  # retrieved: the first failure was raised already
             for producer in producers:
                 producer.cancel()
             await asyncio.gather(*producers, return_exceptions=True)
             for stream in streams:
                 with contextlib.suppress(Exception):
                     await stream.pages.aclose()  # type: ignore[attr-defined]
+
+    @staticmethod
+    async def _wait_for_writes(writing: set[asyncio.Future[None]], *, at_most: int) -> None:
+        """Until no more than `at_most` batches are in flight; a failed batch's error is raised here."""
+        while len(writing) > at_most:
+            done, _ = await asyncio.wait(writing, return_when=asyncio.FIRST_COMPLETED)
+            for future in done:
+                writing.discard(future)
+                future.result()
 
     async def _show_step(self, unfinished: set[_Stream]) -> None:
         first = min(unfinished, key=lambda s: RESOURCE_STEP[s.resource])
@@ -449,85 +478,129 @@ class SyncRunner:
         await self._first_pages(streams)
         await self._pump(streams)
 
-    # ------------------------------------------------------------------------------------------ worker side
-    # Everything below runs in the sync's single worker thread.
-
-    def _parse_page(self, stream: _Stream, page: Any) -> tuple[list[dict[str, Any]], list[Any]]:
-        parse = PARSERS[stream.resource]
-        label = store.TARGETS[stream.resource].label
-        rows, errors = [], []
-        for item in page.items:
-            try:
-                row = parse(item)
-            except RecordValidationError as exc:
-                message = f"{label} ID {exc.cliniko_id or 'unknown'}: {exc.reason}"
-                errors.append((exc.cliniko_id, message, item if isinstance(item, dict) else {"value": item}))
-                continue
-            rows.append(row)
-            updated = row.get("cliniko_updated_at")
-            if updated is not None and (stream.max_updated_at is None or updated > stream.max_updated_at):
-                stream.max_updated_at = updated
-        return rows, errors
+    # ------------------------------------------------------------------------------------------ thread side
+    # Everything below runs in the writer threads or the sync's control thread, never on the event loop.
 
     def _parse_batch(self, stream: _Stream, pages: list[Any]) -> _Batch:
-        """Parser thread: payloads to rows (and quarantined records)."""
+        """Payloads to rows and quarantined records; the newest updated_at among them."""
         started = time.monotonic()
+        parse = PARSERS[stream.resource]
+        label = store.TARGETS[stream.resource].label
         rows: list[dict[str, Any]] = []
         errors: list[Any] = []
+        newest: datetime | None = None
         for page in pages:
-            page_rows, page_errors = self._parse_page(stream, page)
-            rows += page_rows
-            errors += page_errors
-        return _Batch(pages, rows, errors, stream.max_updated_at, time.monotonic() - started)
+            for item in page.items:
+                try:
+                    row = parse(item)
+                except RecordValidationError as exc:
+                    message = f"{label} ID {exc.cliniko_id or 'unknown'}: {exc.reason}"
+                    errors.append((exc.cliniko_id, message,
+                                   item if isinstance(item, dict) else {"value": item}))
+                    continue
+                rows.append(row)
+                updated = row["cliniko_updated_at"]
+                if updated is not None and (newest is None or updated > newest):
+                    newest = updated
+        return _Batch(pages, rows, errors, newest, time.monotonic() - started)
 
-    def _store_batch(self, stream: _Stream, batch: _Batch) -> None:
-        """Database thread, one transaction: rows, quarantined records, watermark, progress."""
+    def _store_pages(self, stream: _Stream, pages: list[Any]) -> None:
+        """A writer thread: parses the pages, then writes them as one transaction (rows, quarantined
+        records, watermark, progress). Parsing here, not on the event loop, keeps the loop free and lets
+        one writer parse while the other waits for the database."""
+        batch = self._parse_batch(stream, pages)
         resource = stream.resource
         target = store.TARGETS[resource]
-        pages, rows, errors = batch.pages, batch.rows, batch.errors
-        parsed = time.monotonic()
-        self.phases.processing += batch.parse_seconds
+        started = time.monotonic()
+        for _, message, _ in batch.errors:
+            log.warning("Quarantined %s", message)
+        for attempt in range(1, WRITE_ATTEMPTS + 1):
+            try:
+                written, snapshot = self._commit_batch(stream, batch)
+                break
+            except store.DuplicateKeyError:
+                # A record came twice in a first load (it moved between pages while we read): that
+                # transaction is rolled back whole; this batch and the rest of the resource are upserted.
+                log.info("Sync %s: a %s record was seen twice, upserting from here on", self.sync_id,
+                         store.TARGETS[resource].label.lower())
+                stream.first_load = False
+            except Exception as exc:
+                if not store.is_deadlock(exc) or attempt == WRITE_ATTEMPTS:
+                    raise
+                # The same record in two batches written at once, locked in opposite orders: one of
+                # the two transactions was rolled back; write it again.
+                log.info("Sync %s: batch rolled back by a deadlock, writing it again", self.sync_id)
+        else:  # pragma: no cover - the loop always breaks or raises
+            raise AssertionError("unreachable")
+        with self._progress_lock:
+            self.phases.database += time.monotonic() - started
+            self.phases.transactions += 1
+            self.phases.rows_written += written
+            if snapshot is not None:
+                self._after_write(*snapshot)
+            for page in batch.pages:
+                self._log_page(resource, page)
+        if batch.rows:
+            self.bus.publish(Event(DATA_CHANGED, self.organization_id, {
+                "table": target.table.name, "ids": [r[target.key] for r in batch.rows], "action": "upsert",
+                "actor": f"sync:{self.sync_id}",
+            }))
+
+    def _count(self, stream: _Stream, batch: _Batch) -> None:
+        """Adds the batch to the progress counters (under the progress lock, once per batch)."""
+        if batch.counted:
+            return
+        batch.counted = True
+        resource, pages, rows, errors = stream.resource, batch.pages, batch.rows, batch.errors
         if resource == "individual_appointments" and self.mode is SyncMode.ACTIVE_PATIENTS:
             self._patient_ids.update(r["cliniko_patient_id"] for r in rows if r.get("cliniko_patient_id"))
-
         key = RESOURCE_KEY[resource]
         self.tracker.add(resource, sum(len(page.items) for page in pages))
         self.stored[key] = self.stored.get(key, 0) + len(rows)
         self.failed[key] = self.failed.get(key, 0) + len(errors)
         self.errors.extend(message for _, message, _ in errors)
         self.current_page, self.total_pages = pages[-1].page_number, pages[-1].total_pages
-        for _, message, _ in errors:
-            log.warning("Quarantined %s", message)
+        self.phases.processing += batch.parse_seconds
+        newest = batch.newest
+        if newest is not None and (stream.max_updated_at is None or newest > stream.max_updated_at):
+            stream.max_updated_at = newest
 
+    def _commit_batch(self, stream: _Stream, batch: _Batch) -> tuple[int, _Snapshot | None]:
+        """One transaction: rows, quarantined records, watermark (incremental), progress when due."""
         with self.engine.begin() as conn:
-            written = self._write_rows(conn, stream, rows)
+            if conn.dialect.name == "postgresql":
+                # Page commits need not wait for the disk: a database crash can lose only the last few
+                # commits, rows and watermark together, and the next sync reads them again. The final
+                # status write is synchronous and makes every earlier commit durable.
+                conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
+            written = self._write_rows(conn, stream, batch.rows)
             store.quarantine_records(conn, sync_log_id=self.log_id, organization_id=self.organization_id,
-                                     resource=resource, errors=errors)
-            if stream.incremental and batch.cursor is not None:
-                # Sorted by updated_at: every record up to this one is in this or an earlier committed page.
-                store.set_watermark(conn, organization_id=self.organization_id, resource=resource,
-                                    cursor=batch.cursor, sync_id=self.sync_id)
-            snapshot = self._progress_values() if self._write_due() else None
-            if snapshot is not None:
-                logs.write_log(conn, self.log_id, snapshot)
-        self.phases.database += time.monotonic() - parsed
-        self.phases.transactions += 1
-        self.phases.rows_written += written
-        if snapshot is not None:
-            self._after_write(snapshot)
-        for page in pages:
-            self._log_page(resource, page)
-        if rows:
-            self.bus.publish(Event(DATA_CHANGED, self.organization_id, {
-                "table": target.table.name, "ids": [r[target.key] for r in rows], "action": "upsert",
-                "actor": f"sync:{self.sync_id}",
-            }))
+                                     resource=stream.resource, errors=batch.errors)
+            with self._progress_lock:
+                self._count(stream, batch)
+            if stream.incremental and stream.max_updated_at is not None:
+                # Sorted by updated_at and written in order: every record up to the newest seen is in this
+                # or an earlier committed batch.
+                store.set_watermark(conn, organization_id=self.organization_id, resource=stream.resource,
+                                    cursor=stream.max_updated_at, sync_id=self.sync_id)
+            with self._progress_lock:
+                snapshot = self._snapshot() if self._write_due() else None
+                if snapshot is not None:
+                    logs.write_log(conn, self.log_id, snapshot[1])
+        return written, snapshot
 
     def _write_rows(self, conn: Any, stream: _Stream, rows: list[dict[str, Any]]) -> int:
-        """Upsert; on PostgreSQL big batches go through COPY into a staging table (faster)."""
+        """SQLite: upsert. PostgreSQL: COPY, straight into the table on a first load, else through a
+        staging table and an upsert (small batches: a plain upsert)."""
         target = store.TARGETS[stream.resource]
         options = {"organization_id": self.organization_id, "sync_id": self.sync_id}
-        if len(rows) < COPY_THRESHOLD or conn.dialect.name != "postgresql":
+        if conn.dialect.name != "postgresql":
+            return store.upsert_records(conn, target, rows, **options)
+        if stream.first_load is None:
+            stream.first_load = not store.has_records(conn, target, self.organization_id)
+        if stream.first_load:
+            return store.copy_insert_records(conn, target, rows, **options)
+        if len(rows) < COPY_THRESHOLD:
             return store.upsert_records(conn, target, rows, **options)
         return store.copy_upsert_records(conn, target, rows, **options)
 
@@ -562,7 +635,7 @@ class SyncRunner:
             # Fresh statistics after a bulk load: without them the planner picks nested loops over
             # "empty" tables and the analysis takes seconds instead of milliseconds.
             with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                conn.exec_driver_sql("ANALYZE patients, appointments")
+                refresh_planner_statistics(conn)
         with self.engine.connect() as conn:
             return compute_patient_stats(conn, self.organization_id, window_days)
 
@@ -570,14 +643,15 @@ class SyncRunner:
         return time.monotonic() - self._last_write >= PROGRESS_WRITE_INTERVAL
 
     def _write_step(self, step: Step, text: str, status: str | None) -> None:
-        self.step = max(self.step, step)
-        self.step_text = text
-        values = self._progress_values()
-        if status is not None:
-            values["status"] = status
-        with self.engine.begin() as conn:
-            logs.write_log(conn, self.log_id, values)
-        self._after_write(values)
+        with self._progress_lock:
+            self.step = max(self.step, step)
+            self.step_text = text
+            seq, values = self._snapshot()
+            if status is not None:
+                values["status"] = status
+            with self.engine.begin() as conn:
+                logs.write_log(conn, self.log_id, values)
+            self._after_write(seq, values)
 
     async def _set_step(self, step: Step, text: str, *, status: str | None = None) -> None:
         await self._in_worker(self._write_step, step, text, status)
@@ -589,8 +663,18 @@ class SyncRunner:
         self._last_write = time.monotonic()
         self.log.heartbeat_at = values["heartbeat_at"]
 
-    def _after_write(self, values: dict[str, Any]) -> None:
+    def _snapshot(self) -> _Snapshot:
+        """The progress values to write now, numbered (under the progress lock)."""
+        self._snapshot_seq += 1
+        return self._snapshot_seq, self._progress_values()
+
+    def _after_write(self, seq: int, values: dict[str, Any]) -> None:
+        """After the commit (under the progress lock): the row as written, published. A snapshot older
+        than one already published (two writers finishing out of order) is not published again."""
         self._last_write = time.monotonic()
+        if seq <= self._published_seq:
+            return
+        self._published_seq = seq
         for column, value in values.items():
             setattr(self.log, "sync_metadata" if column == "metadata" else column, value)
         self.bus.publish(Event(PROGRESS, self.organization_id, logs.sync_log_dict(self.log)))
