@@ -98,15 +98,21 @@ def upsert_records(
     sync_id: str,
     synced_at: datetime | None = None,
 ) -> int:
-    """Insert or update parsed records (dicts of model columns); returns how many rows were written."""
+    """Insert or update parsed records (dicts of model columns); returns how many rows were written.
+
+    JSON given as bytes (a payload as Cliniko sent it) is decoded: SQLAlchemy's JSON type encodes objects."""
     if not rows:
         return 0
     synced_at = synced_at or utcnow()
     table = target.table
     columns = {c.name for c in table.columns}
+    json_columns = _copy_plan(target).json_columns
     values = []
     for row in dedupe_by_key(rows, target.key):
         record = {k: v for k, v in row.items() if k in columns}
+        for name in json_columns:
+            if isinstance(record.get(name), bytes):
+                record[name] = orjson.loads(record[name])
         record.update(organization_id=organization_id, first_synced_at=synced_at, last_synced_at=synced_at,
                       last_sync_id=sync_id)
         values.append(record)
@@ -131,6 +137,7 @@ class _CopyPlan:
     """How a target's rows become binary COPY rows: record columns in table order, then the bookkeeping."""
 
     columns: tuple[str, ...]  # what the parsed record supplies
+    json_columns: tuple[str, ...]
     json_positions: tuple[int, ...]
     column_list: str  # SQL: the record columns, then _BOOKKEEPING
     copy_types: tuple[str, ...]  # PostgreSQL type of each COPY column, for the binary format
@@ -142,8 +149,9 @@ class _CopyPlan:
         except KeyError:  # a partial record: what it lacks is NULL, as in upsert_records
             values = [row.get(c) for c in self.columns]
         for i in self.json_positions:
-            if values[i] is not None:
-                values[i] = orjson.dumps(values[i], default=str).decode()
+            value = values[i]
+            if value is not None and not isinstance(value, bytes):  # bytes: JSON as Cliniko sent it
+                values[i] = orjson.dumps(value, default=str)
         return values
 
 
@@ -151,10 +159,14 @@ _BOOKKEEPING = ("organization_id", "first_synced_at", "last_synced_at", "last_sy
 
 
 def _copy_type(column: Column[Any]) -> str:
-    """The PostgreSQL type of a column for binary COPY, which must match the column's exact type. `json`'s
-    binary form is its text, so JSON goes as text (psycopg's json dumper would encode our already-encoded
-    string a second time)."""
+    """The PostgreSQL type of a column for binary COPY, which must match the column's exact type.
+
+    `json`'s binary form is its UTF-8 text: JSON values go as bytes ("bytea" tells psycopg to send them
+    as they are; its json dumper would encode them once more). `jsonb`'s binary form differs: payload
+    columns must be `json` (VerbatimJSON)."""
     column_type = column.type
+    if isinstance(column_type.dialect_impl(postgresql.dialect()), postgresql.JSONB):
+        raise TypeError(f"{column.table.name}.{column.name} is jsonb: bulk-loaded columns must be json")
     if isinstance(column_type, TypeDecorator):
         column_type = column_type.impl  # type: ignore[assignment]
     if isinstance(column_type, DateTime):
@@ -166,7 +178,7 @@ def _copy_type(column: Column[Any]) -> str:
 
 
 _COPY_TYPES: tuple[tuple[type[Any], str], ...] = (  # subclasses before their bases
-    (JSON, "text"),
+    (JSON, "bytea"),
     (Date, "date"),
     (Boolean, "bool"),
     (BigInteger, "int8"),
@@ -180,11 +192,12 @@ _COPY_TYPES: tuple[tuple[type[Any], str], ...] = (  # subclasses before their ba
 def _copy_plan(target: Target) -> _CopyPlan:
     table = target.table
     columns = tuple(c.name for c in table.columns if c.name != "id" and c.name not in _BOOKKEEPING)
-    json_positions = tuple(i for i, c in enumerate(columns) if isinstance(table.columns[c].type, JSON))
+    json_columns = tuple(c for c in columns if isinstance(table.columns[c].type, JSON))
     copied = (*columns, *_BOOKKEEPING)
     return _CopyPlan(
         columns=columns,
-        json_positions=json_positions,
+        json_columns=json_columns,
+        json_positions=tuple(columns.index(c) for c in json_columns),
         column_list=", ".join(f'"{c}"' for c in copied),
         copy_types=tuple(_copy_type(table.columns[c]) for c in copied),
         getter=itemgetter(*columns),

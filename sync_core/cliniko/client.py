@@ -3,7 +3,11 @@
 Usage:
     async with ClinikoClient(api_key) as client:
         async for page in client.iter_pages("patients", updated_since=watermark):
-            ...  # page.items, page.page_number / page.total_pages, page.total_entries
+            ...  # page.records (each record's JSON as sent), page.page_number / page.total_pages,
+                 # page.total_entries; page.items decodes the records
+
+List pages are split into records without decoding them (msgspec.Raw): the engine decodes only the fields
+it maps to columns and stores each record's bytes verbatim.
 """
 
 from __future__ import annotations
@@ -19,9 +23,11 @@ from contextlib import aclosing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING, Any
+from functools import cache, cached_property
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
+import msgspec
 import orjson
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wait_exponential_jitter
 
@@ -38,6 +44,9 @@ from sync_core.config import get_settings
 
 if TYPE_CHECKING:
     from sync_core.models import ClinikoConnection
+
+T = TypeVar("T")
+_Decode = Callable[[httpx.Response], T]  # a 200 answer's body to what the caller wants
 
 PER_PAGE = 100
 RESOURCES = ("patients", "individual_appointments", "appointment_types", "practitioners",
@@ -59,10 +68,15 @@ _MAX_RETRY_AFTER_SECONDS = 120.0
 @dataclass
 class Page:
     resource: str
-    items: list[dict[str, Any]]
+    records: list[msgspec.Raw]  # each record's JSON, byte for byte as Cliniko sent it
     page_number: int
     total_pages: int
     total_entries: int
+
+    @cached_property
+    def items(self) -> list[Any]:
+        """The records decoded to Python objects."""
+        return [orjson.loads(bytes(record)) for record in self.records]
 
 
 @dataclass
@@ -192,41 +206,40 @@ class ClinikoClient:
         """
         params = self.list_params(resource, updated_since=updated_since, include_hidden=include_hidden,
                                   extra_query=extra_query)
-        key = resource.split("/", 1)[0]
-        first = await self._get_json(f"{self.base_url}/{resource}", params)
-        items = _items(first, key)
-        total_entries = _total_entries(first, len(items))
+        decode = _list_decoder(resource.split("/", 1)[0])
+        first = await self._get_json(f"{self.base_url}/{resource}", params, decode)
+        records = first.records
+        total_entries = _total_entries(first.total_entries, len(records))
         total_pages = max(1, math.ceil(total_entries / PER_PAGE))
-        yield Page(resource, items, 1, total_pages, total_entries)
-        next_url = _next_link(first)
+        yield Page(resource, records, 1, total_pages, total_entries)
+        next_url = _next_link(first.links)
         page_number = 1
         if next_url and self.page_concurrency > 1 and total_pages > 2 and _PAGE_PARAM_RE.search(next_url):
             # aclosing: when the caller stops early, the pages still in flight are cancelled at once.
-            async with aclosing(self._fetch_ahead(next_url, range(2, total_pages + 1))) as ahead:
+            async with aclosing(self._fetch_ahead(next_url, range(2, total_pages + 1), decode)) as ahead:
                 async for data in ahead:
-                    items = _items(data, key)
-                    if not items:  # records were deleted while we paged
+                    if not data.records:  # records were deleted while we paged
                         return
                     page_number += 1
-                    yield Page(resource, items, page_number, total_pages, total_entries)
-                    next_url = _next_link(data)
+                    yield Page(resource, data.records, page_number, total_pages, total_entries)
+                    next_url = _next_link(data.links)
         # Sequential: follow links.next verbatim (also picks up records added while we paged).
         while next_url:
-            data = await self._get_json(next_url)
+            data = await self._get_json(next_url, None, decode)
             page_number += 1
-            items = _items(data, key)
             total_pages = max(total_pages, page_number)
-            if not items:
+            if not data.records:
                 return
-            yield Page(resource, items, page_number, total_pages, total_entries)
-            next_url = _next_link(data)
+            yield Page(resource, data.records, page_number, total_pages, total_entries)
+            next_url = _next_link(data.links)
 
     async def count(self, resource: str, *, include_hidden: bool = True) -> int:
         """total_entries of a list, from one request of one record."""
         params = [("per_page", "1"), *[p for p in self.list_params(resource, include_hidden=include_hidden)
                                         if p[0] != "per_page"]]
-        data = await self._get_json(f"{self.base_url}/{resource}", params)
-        return _total_entries(data, len(_items(data, resource.split("/", 1)[0])))
+        data = await self._get_json(f"{self.base_url}/{resource}", params,
+                                    _list_decoder(resource.split("/", 1)[0]))
+        return _total_entries(data.total_entries, len(data.records))
 
     async def test_connection(self) -> ConnectionTest:
         """Whether the key works, with the response time and the patient count (archived included)."""
@@ -242,20 +255,24 @@ class ClinikoClient:
 
     # -- internals ---------------------------------------------------------------------------------
 
-    async def _fetch_ahead(self, template: str, pages: range) -> AsyncIterator[dict[str, Any]]:
+    async def _fetch_ahead(self, template: str, pages: range, decode: _Decode[T]) -> AsyncIterator[T]:
         """Fetches `pages` with at most page_concurrency in flight, yielding them in order."""
-        pending: deque[asyncio.Task[dict[str, Any]]] = deque()
+        pending: deque[asyncio.Task[T]] = deque()
         numbers = iter(pages)
+
+        def fetch(number: int) -> asyncio.Task[T]:
+            return asyncio.ensure_future(self._get_json(_with_page(template, number), None, decode))
+
         try:
             for number in numbers:
-                pending.append(asyncio.ensure_future(self._get_json(_with_page(template, number))))
+                pending.append(fetch(number))
                 if len(pending) >= self.page_concurrency:
                     break
             while pending:
                 data = await pending.popleft()
                 number = next(numbers, None)
                 if number is not None:
-                    pending.append(asyncio.ensure_future(self._get_json(_with_page(template, number))))
+                    pending.append(fetch(number))
                 yield data
         finally:
             for task in pending:
@@ -263,7 +280,9 @@ class ClinikoClient:
             if pending:
                 await asyncio.gather(*pending, return_exceptions=True)
 
-    async def _get_json(self, url: str, params: Any = None) -> dict[str, Any]:
+    async def _get_json(self, url: str, params: Any = None, decode: _Decode[Any] | None = None) -> Any:
+        """GET with retries; the 200 answer decoded by `decode` (default: a JSON object as a dict)."""
+        decode = decode or _json_object
         budget = _RetryBudget(network=self.max_retries, rate_limited=max(10, 3 * self.max_retries))
         retrying = AsyncRetrying(
             retry=retry_if_exception_type((ClinikoNetworkError, ClinikoRateLimitedError)),
@@ -274,7 +293,7 @@ class ClinikoClient:
         )
         async for attempt in retrying:
             with attempt:
-                return await self._send_once(url, params)
+                return await self._send_once(url, params, decode)
         raise AssertionError("unreachable: tenacity reraises")  # pragma: no cover
 
     def _wait_strategy(self) -> Callable[[RetryCallState], float]:
@@ -295,7 +314,7 @@ class ClinikoClient:
     def _count_retry(self, state: RetryCallState) -> None:
         self.stats.retries += 1
 
-    async def _send_once(self, url: str, params: Any) -> dict[str, Any]:
+    async def _send_once(self, url: str, params: Any, decode: _Decode[T]) -> T:
         http = self._client()
         async with self.limiter.slot() as waited:
             self.stats.throttle_wait_seconds += waited
@@ -310,7 +329,7 @@ class ClinikoClient:
                     f"Could not reach Cliniko ({type(exc).__name__}). Check the server's internet connection."
                 ) from None
         if response.status_code == 200:
-            return _json_object(response)
+            return decode(response)
         if response.status_code == 429:
             self.stats.rate_limited += 1
             wait = self._rate_limit_wait(response)
@@ -371,22 +390,43 @@ def _json_object(response: httpx.Response) -> dict[str, Any]:
     return data
 
 
-def _items(data: dict[str, Any], key: str) -> list[dict[str, Any]]:
-    items = data.get(key)
-    if not isinstance(items, list):
-        raise ClinikoApiError(f"Cliniko's answer has no '{key}' list.")
-    return items
+class _ListPage(msgspec.Struct):
+    """What a list answer is decoded to: the records stay undecoded (see _list_decoder)."""
+
+    records: list[msgspec.Raw]
+    total_entries: Any = None
+    links: Any = None
 
 
-def _total_entries(data: dict[str, Any], fallback: int) -> int:
+@cache
+def _list_decoder(key: str) -> _Decode[_ListPage]:
+    """Decodes a list answer whose records are under `key` ("patients", "individual_appointments", ...)."""
+    page_type = msgspec.defstruct(f"{key}_list", [(key, list[msgspec.Raw]), ("total_entries", Any, None),
+                                                  ("links", Any, None)])
+    decoder = msgspec.json.Decoder(page_type)
+
+    def decode(response: httpx.Response) -> _ListPage:
+        try:
+            data = decoder.decode(response.content)
+        except msgspec.DecodeError:
+            raise ClinikoApiError("Cliniko sent an answer that is not valid JSON.",
+                                  status_code=response.status_code) from None
+        except msgspec.ValidationError:
+            raise ClinikoApiError(f"Cliniko's answer has no '{key}' list.",
+                                  status_code=response.status_code) from None
+        return _ListPage(getattr(data, key), data.total_entries, data.links)
+
+    return decode
+
+
+def _total_entries(value: Any, fallback: int) -> int:
     try:
-        return int(data["total_entries"])
-    except (KeyError, TypeError, ValueError):
+        return int(value)
+    except (TypeError, ValueError):
         return fallback
 
 
-def _next_link(data: dict[str, Any]) -> str | None:
-    links = data.get("links")
+def _next_link(links: Any) -> str | None:
     nxt = links.get("next") if isinstance(links, dict) else None
     return nxt if isinstance(nxt, str) and nxt else None
 

@@ -5,16 +5,24 @@ Each `parse_*` returns the columns of one row without organization_id or sync bo
 here: ids as strings (legacy payloads: integers), `""` or null for an empty date-time, relations as link
 objects whose last path segment is the related id.
 
-Every record of a sync passes through here, so the common case (a string where a string belongs) is
-checked first and cheaply; each resource is a table of (column, payload field, converter).
+A payload is a record's JSON bytes, as the client hands them over (msgspec.Raw), or an already decoded
+dict. From bytes only the mapped fields are decoded (into a small msgspec struct) and `raw` is the bytes
+themselves, so the payload is stored exactly as Cliniko sent it. Every record of a sync passes through
+here: each resource is a table of (column, payload field, converter), applied in one pass, and only a
+record that fails is walked field by field to name the culprit.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from operator import attrgetter
 from typing import Any
+
+import msgspec
+import orjson
 
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _MAX_ID_DIGITS = 20  # a 64-bit integer
@@ -147,7 +155,7 @@ def _phones(value: Any) -> list[dict[str, Any]] | None:
 # ------------------------------------------------------------------------------------------------
 
 Spec = tuple[tuple[str, str, Callable[[Any], Any]], ...]
-Derive = Callable[[dict[str, Any], dict[str, Any]], None]  # (values so far, payload): adds columns
+Derive = Callable[[dict[str, Any], Any], None]  # (values so far, the decoded record): adds columns
 
 # Every resource has these.
 _COMMON: Spec = (
@@ -157,7 +165,90 @@ _COMMON: Spec = (
     ("deleted_at", "deleted_at", parse_datetime),
 )
 
-_PATIENT: Spec = (
+
+@dataclass(frozen=True)
+class _Resource:
+    """How one resource's payloads become columns."""
+
+    id_column: str
+    spec: Spec
+    derive: Derive | None = None
+    derive_fields: tuple[str, ...] = ()  # payload fields only `derive` reads
+    record_type: Any = field(init=False)
+    decoder: msgspec.json.Decoder[Any] = field(init=False)
+    read: Callable[[Any], tuple[Any, ...]] = field(init=False)  # the spec's fields, in spec order
+
+    def __post_init__(self) -> None:
+        names = tuple(dict.fromkeys(("id", *(name for _, name, _ in self.spec), *self.derive_fields)))
+        # Untyped fields: the converters judge the values. gc=False: records hold no reference cycles.
+        record_type = msgspec.defstruct(f"{self.id_column}_record", [(n, Any, None) for n in names], gc=False)
+        object.__setattr__(self, "record_type", record_type)
+        object.__setattr__(self, "decoder", msgspec.json.Decoder(record_type))
+        object.__setattr__(self, "read", attrgetter(*(name for _, name, _ in self.spec)))
+
+    def decode(self, payload: Any) -> tuple[Any, Any]:
+        """(the record's mapped fields, what `raw` stores) from JSON bytes or a decoded dict."""
+        if isinstance(payload, dict):
+            fields = {name: payload.get(name) for name in self.record_type.__struct_fields__}
+            return self.record_type(**fields), payload
+        if isinstance(payload, bytes | bytearray | memoryview | msgspec.Raw):
+            try:
+                return self.decoder.decode(payload), bytes(payload)
+            except msgspec.ValidationError:  # valid JSON (the page decoded), but not an object
+                payload = orjson.loads(bytes(payload))
+        raise RecordValidationError(None, f"expected an object, got {type(payload).__name__}")
+
+
+def _record_id(raw_id: Any) -> str:
+    try:
+        return cliniko_id(raw_id)
+    except (TypeError, ValueError):
+        shown = str(raw_id)[:32] if raw_id != "" and type(raw_id) in (str, int) else None
+        reason = "missing id" if raw_id in (None, "") else "id is not numeric"
+        raise RecordValidationError(shown, reason) from None
+
+
+def _parse(payload: Any, resource: _Resource) -> dict[str, Any]:
+    """Shared frame: decode, read the id, convert every field (naming the field that fails), derive."""
+    record, raw = resource.decode(payload)
+    record_id = _record_id(record.id)
+    pairs = zip(resource.spec, resource.read(record), strict=True)
+    try:
+        values = {column: convert(value) for (column, _, convert), value in pairs}
+    except (TypeError, ValueError):
+        # Which field, for the message.
+        for (_, name, convert), value in zip(resource.spec, resource.read(record), strict=True):
+            try:
+                convert(value)
+            except (TypeError, ValueError) as exc:
+                raise RecordValidationError(record_id, f"{name}: {exc}") from None
+        raise
+    values[resource.id_column] = record_id
+    if resource.derive is not None:
+        try:
+            resource.derive(values, record)
+        except (TypeError, ValueError) as exc:
+            raise RecordValidationError(record_id, str(exc)) from None
+    values["raw"] = raw
+    return values
+
+
+def _primary_phone(values: dict[str, Any], record: Any) -> None:
+    phones = values["phone_numbers"]
+    values["primary_phone"] = phones[0]["number"] if phones else None
+
+
+def _practitioner_names(values: dict[str, Any], record: Any) -> None:
+    if not values["display_name"]:  # older payloads call it `label`; else the names
+        try:
+            label = _text(record.label)
+        except TypeError as exc:
+            raise ValueError(f"label: {exc}") from None
+        names = (values["first_name"], values["last_name"])
+        values["display_name"] = label or " ".join(n for n in names if n) or None
+
+
+_PATIENT = _Resource("cliniko_patient_id", (
     ("title", "title", _text),
     ("first_name", "first_name", _text),
     ("last_name", "last_name", _text),
@@ -176,9 +267,9 @@ _PATIENT: Spec = (
     ("merged_at", "merged_at", parse_datetime),
     ("merged_into_cliniko_patient_id", "merged_with_patient", link_id),
     *_COMMON,
-)
+), derive=_primary_phone)
 
-_APPOINTMENT: Spec = (
+_APPOINTMENT = _Resource("cliniko_appointment_id", (
     ("cliniko_patient_id", "patient", link_id),
     ("cliniko_practitioner_id", "practitioner", link_id),
     ("cliniko_appointment_type_id", "appointment_type", link_id),
@@ -191,94 +282,52 @@ _APPOINTMENT: Spec = (
     ("did_not_arrive", "did_not_arrive", _bool),
     ("patient_arrived", "patient_arrived", _bool),
     *_COMMON,
-)
+))
 
-_APPOINTMENT_TYPE: Spec = (
+_APPOINTMENT_TYPE = _Resource("cliniko_appointment_type_id", (
     ("name", "name", _text),
     ("category", "category", _text),
     ("color", "color", _text),
     ("duration_in_minutes", "duration_in_minutes", _int),
     *_COMMON,
-)
+))
 
-_PRACTITIONER: Spec = (
+_PRACTITIONER = _Resource("cliniko_practitioner_id", (
     ("title", "title", _text),
     ("first_name", "first_name", _text),
     ("last_name", "last_name", _text),
     ("display_name", "display_name", _text),
     ("designation", "designation", _text),
     *_COMMON,
-)
+), derive=_practitioner_names, derive_fields=("label",))
 
-_BUSINESS: Spec = (
+_BUSINESS = _Resource("cliniko_business_id", (
     ("business_name", "business_name", _text),
     ("time_zone_identifier", "time_zone_identifier", _text),
     *_COMMON,
-)
-
-
-def _parse(payload: Any, id_column: str, spec: Spec, derive: Derive | None = None) -> dict[str, Any]:
-    """Shared frame: check the shape, read the id, convert each field, name the field that fails."""
-    if not isinstance(payload, dict):
-        raise RecordValidationError(None, f"expected an object, got {type(payload).__name__}")
-    raw_id = payload.get("id")
-    try:
-        record_id = cliniko_id(raw_id)
-    except (TypeError, ValueError):
-        shown = str(raw_id)[:32] if raw_id != "" and type(raw_id) in (str, int) else None
-        reason = "missing id" if raw_id in (None, "") else "id is not numeric"
-        raise RecordValidationError(shown, reason) from None
-    values: dict[str, Any] = {id_column: record_id}
-    get = payload.get
-    for column, name, convert in spec:
-        try:
-            values[column] = convert(get(name))
-        except (TypeError, ValueError) as exc:
-            raise RecordValidationError(record_id, f"{name}: {exc}") from None
-    if derive is not None:
-        try:
-            derive(values, payload)
-        except (TypeError, ValueError) as exc:
-            raise RecordValidationError(record_id, str(exc)) from None
-    values["raw"] = payload
-    return values
-
-
-def _primary_phone(values: dict[str, Any], payload: dict[str, Any]) -> None:
-    phones = values["phone_numbers"]
-    values["primary_phone"] = phones[0]["number"] if phones else None
-
-
-def _practitioner_names(values: dict[str, Any], payload: dict[str, Any]) -> None:
-    if not values["display_name"]:  # older payloads call it `label`; else the names
-        try:
-            label = _text(payload.get("label"))
-        except TypeError as exc:
-            raise ValueError(f"label: {exc}") from None
-        names = (values["first_name"], values["last_name"])
-        values["display_name"] = label or " ".join(n for n in names if n) or None
+))
 
 
 def parse_patient(p: Any) -> dict[str, Any]:
     """Columns of `Patient`. A merged patient keeps the surviving patient's id in merged_into_…"""
-    return _parse(p, "cliniko_patient_id", _PATIENT, _primary_phone)
+    return _parse(p, _PATIENT)
 
 
 def parse_appointment(a: Any) -> dict[str, Any]:
     """Columns of `Appointment` from an individual appointment (relations from its link objects)."""
-    return _parse(a, "cliniko_appointment_id", _APPOINTMENT)
+    return _parse(a, _APPOINTMENT)
 
 
 def parse_appointment_type(t: Any) -> dict[str, Any]:
-    return _parse(t, "cliniko_appointment_type_id", _APPOINTMENT_TYPE)
+    return _parse(t, _APPOINTMENT_TYPE)
 
 
 def parse_practitioner(p: Any, active: bool) -> dict[str, Any]:
     """`active` says which list it came from: /practitioners (True) or /practitioners/inactive (False)."""
-    values = _parse(p, "cliniko_practitioner_id", _PRACTITIONER, _practitioner_names)
+    values = _parse(p, _PRACTITIONER)
     values["active"] = active
     return values
 
 
 def parse_business(b: Any) -> dict[str, Any]:
-    return _parse(b, "cliniko_business_id", _BUSINESS)
+    return _parse(b, _BUSINESS)

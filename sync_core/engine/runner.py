@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import select
+import orjson
+from sqlalchemy import Connection, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from sync_core import store
@@ -144,6 +145,12 @@ class _Phases:
     rows_written: int = 0
 
 
+def _quarantined_payload(record: Any) -> dict[str, Any]:
+    """A refused record as stored beside its error: the decoded payload, an object in any case."""
+    payload = orjson.loads(bytes(record)) if not isinstance(record, dict) else record
+    return payload if isinstance(payload, dict) else {"value": payload}
+
+
 def id_filter(ids: list[str]) -> tuple[str, str]:
     return ("q[]", "id:=" + ",".join(ids))
 
@@ -195,6 +202,8 @@ class SyncRunner:
         # Counters, the progress snapshot and its sync_logs UPDATE are taken together under this lock: the
         # UPDATE's row lock then commits snapshots in the order they were taken (progress never goes back).
         self._progress_lock = threading.Lock()
+        self._writer_local = threading.local()  # each writer thread's own connection, for the whole sync
+        self._writer_connections: list[Connection] = []
         self._snapshot_seq = 0
         self._published_seq = 0
         self._started_monotonic = time.monotonic()
@@ -251,6 +260,7 @@ class SyncRunner:
             try:
                 final = await self._in_worker(self._finish, status, error_type, error_details)
             finally:
+                await asyncio.to_thread(self._close_writer_connections)
                 registry.unregister(self.sync_id)
                 self._executor.shutdown(wait=False)
                 self._writers.shutdown(wait=False)
@@ -490,13 +500,12 @@ class SyncRunner:
         errors: list[Any] = []
         newest: datetime | None = None
         for page in pages:
-            for item in page.items:
+            for record in page.records:
                 try:
-                    row = parse(item)
+                    row = parse(record)
                 except RecordValidationError as exc:
                     message = f"{label} ID {exc.cliniko_id or 'unknown'}: {exc.reason}"
-                    errors.append((exc.cliniko_id, message,
-                                   item if isinstance(item, dict) else {"value": item}))
+                    errors.append((exc.cliniko_id, message, _quarantined_payload(record)))
                     continue
                 rows.append(row)
                 updated = row["cliniko_updated_at"]
@@ -555,7 +564,7 @@ class SyncRunner:
         if resource == "individual_appointments" and self.mode is SyncMode.ACTIVE_PATIENTS:
             self._patient_ids.update(r["cliniko_patient_id"] for r in rows if r.get("cliniko_patient_id"))
         key = RESOURCE_KEY[resource]
-        self.tracker.add(resource, sum(len(page.items) for page in pages))
+        self.tracker.add(resource, sum(len(page.records) for page in pages))
         self.stored[key] = self.stored.get(key, 0) + len(rows)
         self.failed[key] = self.failed.get(key, 0) + len(errors)
         self.errors.extend(message for _, message, _ in errors)
@@ -565,14 +574,41 @@ class SyncRunner:
         if newest is not None and (stream.max_updated_at is None or newest > stream.max_updated_at):
             stream.max_updated_at = newest
 
-    def _commit_batch(self, stream: _Stream, batch: _Batch) -> tuple[int, _Snapshot | None]:
-        """One transaction: rows, quarantined records, watermark (incremental), progress when due."""
-        with self.engine.begin() as conn:
+    def _writer_connection(self) -> Connection:
+        """This writer thread's connection, opened at its first batch and kept until the sync ends: no pool
+        checkout, ping or session setup per batch (each round trip also waits for the GIL again)."""
+        conn: Connection | None = getattr(self._writer_local, "connection", None)
+        if conn is None:
+            conn = self.engine.connect()
             if conn.dialect.name == "postgresql":
                 # Page commits need not wait for the disk: a database crash can lose only the last few
                 # commits, rows and watermark together, and the next sync reads them again. The final
-                # status write is synchronous and makes every earlier commit durable.
-                conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
+                # status write (another connection) is synchronous and makes every earlier commit durable.
+                conn.exec_driver_sql("SET synchronous_commit = off")
+                conn.commit()
+            self._writer_local.connection = conn
+            with self._progress_lock:
+                self._writer_connections.append(conn)
+        return conn
+
+    def _close_writer_connections(self) -> None:
+        """Back to the pool with the session setting undone (or dropped if they broke)."""
+        for conn in self._writer_connections:
+            try:
+                if conn.dialect.name == "postgresql" and not conn.invalidated:
+                    conn.rollback()
+                    conn.exec_driver_sql("RESET synchronous_commit")
+                    conn.commit()
+            except SQLAlchemyError:
+                conn.invalidate()
+            finally:
+                conn.close()
+        self._writer_connections.clear()
+
+    def _commit_batch(self, stream: _Stream, batch: _Batch) -> tuple[int, _Snapshot | None]:
+        """One transaction: rows, quarantined records, watermark (incremental), progress when due."""
+        conn = self._writer_connection()
+        with conn.begin():
             written = self._write_rows(conn, stream, batch.rows)
             store.quarantine_records(conn, sync_log_id=self.log_id, organization_id=self.organization_id,
                                      resource=stream.resource, errors=batch.errors)

@@ -146,7 +146,8 @@ class Clinic:
 
         `params` is the request's query (already validated by the caller: page >= 1, 1 <= per_page <= 100).
         """
-        cache_key = (base, resource, tuple(params))
+        overlap = self.config.page_overlap
+        cache_key = (base, resource, tuple(params), overlap)
         with self._lock:
             body = self._pages.get(cache_key)
             if body is not None:
@@ -157,7 +158,8 @@ class Clinic:
             per_page = int(next((v for k, v in params if k == "per_page"), "50"))
             selected = self.query(resource, q, sort)
             total = len(selected)
-            items = b",".join(r.body for r in selected[(page - 1) * per_page: page * per_page])
+            start = (page - 1) * per_page - (overlap if page > 1 else 0)
+            items = b",".join(r.body for r in selected[max(start, 0): page * per_page])
             links = {"self": _page_link(base, resource, params, page)}
             if page * per_page < total:
                 links["next"] = _page_link(base, resource, params, page + 1)

@@ -22,6 +22,9 @@ class SimulatorConfig:
     rate_window_seconds: float = 60.0
     # Share of API requests answered by an HTML 502 or an empty 504 instead of the data.
     fault_rate: float = 0.0
+    # Every list page after the first also repeats the last N records of the page before it, as Cliniko's
+    # offset pages do when records are added ahead of a reader while it pages.
+    page_overlap: int = 0
     api_keys: tuple[str, ...] = (DEFAULT_TEST_KEY,)
     # Generated dates are relative to this instant (default: today 00:00 UTC): a seed gives one clinic.
     anchor: datetime | None = None
@@ -35,7 +38,8 @@ class SimulatorConfig:
     control_loopback_only: bool = False
 
     # Fields that POST /_control/config may change while running.
-    RUNTIME_FIELDS = ("latency_ms", "latency_jitter", "rate_limit", "rate_window_seconds", "fault_rate")
+    RUNTIME_FIELDS = ("latency_ms", "latency_jitter", "rate_limit", "rate_window_seconds", "fault_rate",
+                      "page_overlap")
 
     def update(self, values: dict[str, Any]) -> None:
         known = {f.name for f in fields(self)}
@@ -54,5 +58,7 @@ class SimulatorConfig:
             raise ValueError("rate_limit must be >= 1 or None")
         if self.rate_window_seconds <= 0:
             raise ValueError("rate_window_seconds must be > 0")
+        if self.page_overlap < 0:
+            raise ValueError("page_overlap must be >= 0")
         if self.latency_ms < 0 or not 0.0 <= self.latency_jitter <= 1.0:
             raise ValueError("latency_ms must be >= 0 and latency_jitter between 0 and 1")

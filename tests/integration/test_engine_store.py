@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import orjson
+import pytest
 from sqlalchemy import select
 
 from sync_core import accounts, store
@@ -79,3 +81,34 @@ def test_watermark_only_moves_forward(db_url):
         store.set_watermark(conn, organization_id=org, resource="patients", cursor=t1 + timedelta(seconds=1),
                             sync_id="c")
         assert store.get_watermarks(conn, org) == {"patients": t1 + timedelta(seconds=1)}
+
+
+def test_payload_bytes_are_stored_as_sent_and_decoded_where_copy_is_not_used(db_url):
+    # Spacing, key order and escapes as Cliniko might send them: a re-encoding would change all three.
+    sent = (b'{ "id": "77", "updated_at": "2024-05-01T10:00:00Z",  "last_name": "M\\u00fcller",'
+            b' "first_name": "Zo\xc3\xab", "created_at": "2024-01-01T00:00:00Z" }')
+    row = parse_patient(sent)
+    assert row["raw"] == sent and row["last_name"] == "Müller" and row["first_name"] == "Zoë"
+    org = _org(db_url)
+    target = store.TARGETS["patients"]
+    with get_engine(db_url).begin() as conn:
+        if conn.dialect.name == "postgresql":
+            store.copy_insert_records(conn, target, [row], organization_id=org, sync_id="s")
+            stored = conn.exec_driver_sql("SELECT raw::text FROM patients WHERE cliniko_patient_id = '77'")
+            assert stored.scalar_one().encode() == sent
+        else:  # SQLite goes through SQLAlchemy's JSON type: the same document, re-encoded
+            store.upsert_records(conn, target, [row], organization_id=org, sync_id="s")
+    assert _rows(db_url, org)["77"]["raw"] == orjson.loads(sent)
+
+
+def test_a_first_load_refuses_a_key_already_stored(pg_url):
+    org = _org(pg_url)
+    target = store.TARGETS["patients"]
+    with get_engine(pg_url).begin() as conn:
+        store.copy_insert_records(conn, target, [_patient("1", "Ann")], organization_id=org, sync_id="a")
+        assert store.has_records(conn, target, org)
+    with pytest.raises(store.DuplicateKeyError), get_engine(pg_url).begin() as conn:
+        store.copy_insert_records(conn, target, [_patient("2", "Bo"), _patient("1", "Ann")],
+                                  organization_id=org, sync_id="b")
+    assert set(_rows(pg_url, org)) == {"1"}  # the failed load left nothing behind
+

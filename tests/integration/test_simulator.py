@@ -17,6 +17,7 @@ from sync_core.cliniko import parse as parsing
 from sync_core.cliniko.client import ClinikoClient
 from sync_core.demo import DEMO_CLINIKO_KEY
 from sync_core.simulator import SimulatorConfig, create_app, create_demo_app
+from sync_core.store import TARGETS
 from tests.fixtures.examples import example
 from tests.fixtures.servers import ThreadedServer
 
@@ -48,6 +49,19 @@ def test_links_keep_the_query_and_next_is_absent_on_the_last_page(simulator_fact
         assert len(last["patients"]) == 50 and "next" not in last["links"]
         ids = [p["id"] for page in (first, second, last) for p in page["patients"]]
         assert len(set(ids)) == 250
+
+
+def test_page_overlap_repeats_the_end_of_the_previous_page(simulator_factory):
+    sim = simulator_factory(patients=250, appointments=0, page_overlap=2)
+    with http(sim) as c:
+        pages = [c.get("/patients", params={"per_page": 100, "page": n, "q[]": "archived_at:*"}).json()
+                 for n in (1, 2, 3)]
+        changed = c.post(f"{sim.root_url}/_control/config", json={"page_overlap": 0}).json()
+        plain = c.get("/patients", params={"per_page": 100, "page": 2, "q[]": "archived_at:*"}).json()
+    ids = [[p["id"] for p in page["patients"]] for page in pages]
+    assert [len(i) for i in ids] == [100, 102, 52] and ids[1][:2] == ids[0][-2:] and ids[2][:2] == ids[1][-2:]
+    assert len({i for page in ids for i in page}) == 250 and pages[1]["total_entries"] == 250
+    assert changed["page_overlap"] == 0 and [p["id"] for p in plain["patients"]] == ids[1][2:]
 
 
 def test_per_page_above_100_is_refused_and_default_is_50(simulator):
@@ -279,9 +293,7 @@ def test_simulator_payloads_match_clinikos_schema_and_parse(resource, schema, pa
         )
         parser = getattr(parsing, parse)
         row = parser(payload, True) if resource == "practitioners" else parser(payload)
-        assert (
-            next(v for k, v in row.items() if k.startswith("cliniko_") and k.endswith("_id")) == record["id"]
-        )
+        assert row[TARGETS[resource].key] == record["id"]
 
 
 def test_demo_clinic_matches_the_seeds_and_guards_its_controls():

@@ -123,7 +123,9 @@ def test_malformed_fields_raise_with_the_id(change: dict, reason_part: str) -> N
 
 
 @pytest.mark.parametrize(
-    ("raw_id", "reported"), [(None, None), ("", None), ("x12", "x12"), (True, None), (1.5, None)]
+    ("raw_id", "reported"),
+    [(None, None), ("", None), ("x12", "x12"), (True, None), (1.5, None),
+     ("12\n", "12\n"), ("\uff11\uff12", "\uff11\uff12"), ("1" * 21, "1" * 21)],
 )
 def test_missing_or_non_numeric_id(raw_id: object, reported: str | None) -> None:
     with pytest.raises(RecordValidationError) as err:
@@ -148,3 +150,29 @@ def test_field_helpers() -> None:
     )
     with pytest.raises(ValueError):
         link_id({"links": {}})
+
+
+@pytest.mark.parametrize(
+    ("parse", "name", "key"),
+    [
+        (parse_patient, "legacy-docs_patients_list.json", "patients"),
+        (parse_appointment, "legacy-docs_individual_appointments_list.json", "individual_appointments"),
+        (parse_appointment_type, "legacy-docs_appointment_types_list.json", "appointment_types"),
+        (lambda p: parse_practitioner(p, True), "legacy-docs_practitioners_list.json", "practitioners"),
+        (parse_business, "legacy-docs_businesses_list.json", "businesses"),
+    ],
+)
+def test_a_payload_as_bytes_gives_the_same_columns_and_keeps_the_bytes(parse, name, key) -> None:
+    # The client hands the engine each record's JSON undecoded; tests and callers may pass dicts.
+    for payload in example(name)[key]:
+        sent = json.dumps(payload, indent=1).encode()  # spacing a re-encoding would not keep
+        from_bytes, from_dict = parse(sent), parse(payload)
+        assert from_bytes.pop("raw") == sent and from_dict.pop("raw") is payload
+        assert from_bytes == from_dict
+
+
+def test_a_record_that_is_not_an_object_is_refused_from_bytes_too() -> None:
+    for raw in (b"[1, 2]", b'"text"', b"null"):
+        with pytest.raises(RecordValidationError) as err:
+            parse_patient(raw)
+        assert err.value.cliniko_id is None and err.value.reason.startswith("expected an object, got ")
