@@ -277,6 +277,8 @@ def copy_insert_records(
     """
     import psycopg
 
+    if not rows:
+        return 0
     deduped = dedupe_by_key(rows, target.key)
     synced_at = synced_at or utcnow()
     with _raw_cursor(conn) as cur:

@@ -65,9 +65,9 @@ HEARTBEAT_INTERVAL = 5.0  # seconds between heartbeat writes while nothing else 
 CANCEL_POLL_INTERVAL = 0.4  # seconds between checks of the cancel flag (other processes' cancels)
 PAGE_QUEUE_SIZE = 16  # pages fetched ahead of the writer, all resources together (bounds memory)
 MAX_PAGES_PER_TRANSACTION = 8
-PAGE_WRITERS = 2  # batches written at once (full reads); more only adds lock waits on a small machine
+PAGE_WRITERS = 2  # PostgreSQL: batches written at once (full reads); SQLite has one writer at a time
 WRITE_ATTEMPTS = 3  # a batch rolled back by a deadlock with its sibling writer is written again
-ANALYZE_AFTER_ROWS = 5000  # PostgreSQL: refresh planner statistics after writing this many rows
+ANALYZE_AFTER_ROWS = 5000  # PostgreSQL: refresh planner statistics once a sync wrote this many rows
 COPY_THRESHOLD = 200  # rows from which PostgreSQL writes go through COPY (faster for big batches)
 MAX_ERRORS_IN_METADATA = 50  # the full list is in sync_record_errors
 ACTIVE_PATIENT_ID_CHUNK = 50  # ids per `q[]=id:=...` request in active_patients mode
@@ -197,7 +197,8 @@ class SyncRunner:
         self.incremental_fallback: list[str] = []
         self.client: Any = None
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"sync-{self.log_id}-db")
-        self._writers = ThreadPoolExecutor(max_workers=PAGE_WRITERS,
+        self._page_writers = PAGE_WRITERS if self.engine.dialect.name == "postgresql" else 1
+        self._writers = ThreadPoolExecutor(max_workers=self._page_writers,
                                            thread_name_prefix=f"sync-{self.log_id}-write")
         # Counters, the progress snapshot and its sync_logs UPDATE are taken together under this lock: the
         # UPDATE's row lock then commits snapshots in the order they were taken (progress never goes back).
@@ -259,6 +260,7 @@ class SyncRunner:
                 await watcher
             try:
                 final = await self._in_worker(self._finish, status, error_type, error_details)
+                self._refresh_statistics_later()
             finally:
                 await asyncio.to_thread(self._close_writer_connections)
                 registry.unregister(self.sync_id)
@@ -420,7 +422,8 @@ class SyncRunner:
                         break
                     pages.append(following[1])
                 # An incremental batch carries its watermark: batches of that stream commit in order.
-                await self._wait_for_writes(writing, at_most=0 if stream.incremental else PAGE_WRITERS - 1)
+                in_flight = 0 if stream.incremental else self._page_writers - 1
+                await self._wait_for_writes(writing, at_most=in_flight)
                 writing.add(asyncio.ensure_future(self._in_writer(self._store_pages, stream, pages)))
             await self._wait_for_writes(writing, at_most=0)
         finally:
@@ -667,13 +670,29 @@ class SyncRunner:
                      self.stored.get("patients", 0), found)
 
     def _analyze(self, window_days: int) -> Any:
-        if self.engine.dialect.name == "postgresql" and self.phases.rows_written >= ANALYZE_AFTER_ROWS:
-            # Fresh statistics after a bulk load: without them the planner picks nested loops over
-            # "empty" tables and the analysis takes seconds instead of milliseconds.
-            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                refresh_planner_statistics(conn)
         with self.engine.connect() as conn:
+            if conn.dialect.name == "postgresql":
+                # Right after a bulk load the planner has no statistics yet and picks nested loops over
+                # tables it believes empty: seconds instead of milliseconds. The query is two scans and a
+                # hash join whatever the statistics say; this transaction runs nothing else.
+                conn.exec_driver_sql("SET LOCAL enable_nestloop = off")
             return compute_patient_stats(conn, self.organization_id, window_days)
+
+    def _refresh_statistics_later(self) -> None:
+        """After a bulk load (PostgreSQL), fresh planner statistics for the app's queries: the sync has
+        ended by then, so nobody waits for them (autovacuum would get there too, within a minute)."""
+        if self.engine.dialect.name != "postgresql" or self.phases.rows_written < ANALYZE_AFTER_ROWS:
+            return
+
+        def refresh() -> None:
+            try:
+                with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                    refresh_planner_statistics(conn)
+            except SQLAlchemyError as exc:
+                log.warning("Sync %s: ANALYZE after the load failed: %s", self.sync_id,
+                            str(exc).splitlines()[0][:200])
+
+        self._executor.submit(refresh)
 
     def _write_due(self) -> bool:
         return time.monotonic() - self._last_write >= PROGRESS_WRITE_INTERVAL
