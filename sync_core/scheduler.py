@@ -279,7 +279,9 @@ class SyncScheduler:
                 return claim_due_syncs(session)
 
         started: list[str] = []
-        for item in await asyncio.to_thread(claim):
+        claims = await asyncio.to_thread(claim)
+        log.debug("Scheduler tick by worker %s: %d due", self.worker_id, len(claims))
+        for item in claims:
             try:
                 result = await start_sync(
                     item.organization_id, item.mode, triggered_by=TRIGGER, database_url=self.database_url

@@ -6,6 +6,7 @@ untouched.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -42,6 +43,7 @@ class RunningApp:
     admin_password: str
     log_path: Path
     env: dict[str, str]
+    pid: int  # the process group: serve.sh/reflex and its workers
 
     def routiq(self, *args: str, input: str | None = None) -> str:
         """Runs the `routiq` CLI against this app's database and returns its standard output."""
@@ -63,7 +65,9 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _wait_until_serving(proc: subprocess.Popen[bytes], base_url: str, log_path: Path) -> None:
+def _wait_until_serving(
+    proc: subprocess.Popen[bytes], base_url: str, log_path: Path, page: str = "/"
+) -> None:
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -71,7 +75,7 @@ def _wait_until_serving(proc: subprocess.Popen[bytes], base_url: str, log_path: 
         try:
             if (
                 httpx.get(base_url + "/ping", timeout=2).status_code == 200
-                and httpx.get(base_url + "/", timeout=5).status_code == 200
+                and httpx.get(base_url + page, timeout=5).status_code == 200
             ):
                 return
         except httpx.HTTPError:
@@ -80,11 +84,7 @@ def _wait_until_serving(proc: subprocess.Popen[bytes], base_url: str, log_path: 
     raise RuntimeError(f"The app did not serve within {STARTUP_TIMEOUT_S}s:\n{log_path.read_text()[-4000:]}")
 
 
-@contextmanager
-def start_app(work: Path, port: int | None = None, **env_overrides: str) -> Iterator[RunningApp]:
-    """The app as scripts/serve.sh (the run command) starts it, on a free port with its own database,
-    build directory and log; stopped (and its log kept in test-results/e2e/) on exit."""
-    port = port or _free_port()
+def _app_env(work: Path, port: int, overrides: dict[str, str]) -> dict[str, str]:
     env = {
         **os.environ,
         "PORT": str(port),
@@ -94,10 +94,37 @@ def start_app(work: Path, port: int | None = None, **env_overrides: str) -> Iter
         "REFLEX_WEB_WORKDIR": str(work / ".web"),
         "REFLEX_STATES_WORKDIR": str(work / ".states"),
         "PYTHONUNBUFFERED": "1",
-        **env_overrides,
+        **overrides,
     }
-    if "REFLEX_REDIS_URL" not in env_overrides:
+    if "REFLEX_REDIS_URL" not in overrides:
         env.pop("REFLEX_REDIS_URL", None)
+    return env
+
+
+def _stop(proc: subprocess.Popen[bytes], work: Path, log_path: Path) -> None:
+    """Stops the whole process group (supervisor and workers) and keeps the log in test-results/e2e/."""
+    with contextlib.suppress(ProcessLookupError):  # a test may have killed it already
+        os.killpg(proc.pid, 15)
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, 9)
+    artifacts = ROOT / "test-results" / "e2e"
+    artifacts.mkdir(parents=True, exist_ok=True)
+    shutil.copy(log_path, artifacts / f"{work.name}.log")
+
+
+@contextmanager
+def start_app(
+    work: Path, port: int | None = None, *, login: tuple[str, str] | None = None, **env_overrides: str
+) -> Iterator[RunningApp]:
+    """The app as scripts/serve.sh (the run command) starts it, on a free port with its own database,
+    build directory and log; stopped (and its log kept in test-results/e2e/) on exit.
+
+    `login` is the demo admin's (email, password) when another process created the demo clinic in this
+    database already (only the first start prints it)."""
+    port = port or _free_port()
+    env = _app_env(work, port, env_overrides)
     log_path = work / "app.log"
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
@@ -111,23 +138,66 @@ def start_app(work: Path, port: int | None = None, **env_overrides: str) -> Iter
     base_url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_serving(proc, base_url, log_path)
-        match = re.search(r"as (\S+) with password: (\S+)", log_path.read_text())
-        assert match, "the first start must print how to log in"
+        if login is None:
+            match = re.search(r"as (\S+) with password: (\S+)", log_path.read_text())
+            assert match, "the first start must print how to log in"
+            login = (match.group(1), match.group(2))
         yield RunningApp(
             base_url=base_url,
             database_url=env["DATABASE_URL"],
             org_id="org_2xwHiNrj68eaRUlX10anlXGvzX7",
-            admin_email=match.group(1),
-            admin_password=match.group(2),
+            admin_email=login[0],
+            admin_password=login[1],
             log_path=log_path,
             env=env,
+            pid=proc.pid,
         )
     finally:
-        os.killpg(proc.pid, 15)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, 9)
-        artifacts = ROOT / "test-results" / "e2e"
-        artifacts.mkdir(parents=True, exist_ok=True)
-        shutil.copy(log_path, artifacts / f"{work.name}.log")
+        _stop(proc, work, log_path)
+
+
+@contextmanager
+def start_backend(work: Path, **env_overrides: str) -> Iterator[RunningApp]:
+    """An app process without the compiled frontend (`reflex run --env prod --backend-only`), for tests
+    that need app processes (lifespan tasks, REST) but no browser: migrations as serve.sh applies them, no
+    demo clinic unless ROUTIQ_DEMO_CLINIC says so, then the same server."""
+    port = _free_port()
+    env = _app_env(work, port, {"ROUTIQ_DEMO_CLINIC": "false", **env_overrides})
+    env["PATH"] = f"{ROOT / '.tools/node_modules/.bin'}:{ROOT / '.venv/bin'}:{env.get('PATH', '')}"
+    env.update(REFLEX_USE_SYSTEM_BUN="1", REFLEX_TELEMETRY_ENABLED="false")
+    subprocess.run(
+        [str(ROOT / ".venv/bin/routiq"), "db", "upgrade"], env=env, cwd=ROOT, check=True, capture_output=True
+    )
+    log_path = work / "app.log"
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            [
+                str(ROOT / ".venv/bin/reflex"),
+                "run",
+                "--env",
+                "prod",
+                "--backend-only",
+                "--backend-port",
+                str(port),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_serving(proc, base_url, log_path, page="/ping")
+        yield RunningApp(
+            base_url=base_url,
+            database_url=env["DATABASE_URL"],
+            org_id="",
+            admin_email="",
+            admin_password="",
+            log_path=log_path,
+            env=env,
+            pid=proc.pid,
+        )
+    finally:
+        _stop(proc, work, log_path)

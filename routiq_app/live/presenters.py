@@ -168,6 +168,16 @@ def snapshot_from_payload(payload: dict[str, Any], event_at: datetime | None = N
     )
 
 
+def is_behind(snapshot: SyncSnapshot, sync_id: str, status: str, event_at: str) -> bool:
+    """True when what is shown (sync_id, status, event_at) is already past `snapshot`: a later event of the
+    same sync, or its end. Snapshots read from the database carry no event time and are never behind."""
+    if snapshot.sync_id != sync_id or not (snapshot.event_at and event_at):
+        return False
+    if status in FINAL_STATUSES:
+        return True
+    return datetime.fromisoformat(snapshot.event_at) < datetime.fromisoformat(event_at)
+
+
 def notice_for(snapshot: SyncSnapshot) -> tuple[str, str]:
     """(kind, text) of the notification shown when a sync ends; kind is success, info, error or ''."""
     if snapshot.status == "completed":

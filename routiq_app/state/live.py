@@ -7,7 +7,8 @@ AuthState.require_login after the session is validated.
 
 Three small states rather than one, because the browser re-renders everything bound to a state when any
 of its fields changes: progress moves many times a second, the activity log now and then, the stat cards
-and the chart once per sync.
+and the chart once per sync. All of them (and the workspace's) share the organization's one link token;
+LinkedUnderOneLock makes that work with Redis (routiq_app/live/links.py).
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ from typing import Any
 
 import reflex as rx
 
+from routiq_app.live.links import LinkedUnderOneLock
 from routiq_app.live.loaders import DashboardSnapshot
-from routiq_app.live.presenters import ACTIVE_STATUSES, SyncSnapshot, notice_for
+from routiq_app.live.presenters import ACTIVE_STATUSES, SyncSnapshot, is_behind, notice_for
 
 MAX_ACTIVITY = 60
 
@@ -31,7 +33,7 @@ class ActivityEntry:
     message: str
 
 
-class LiveSync(rx.SharedState):
+class LiveSync(LinkedUnderOneLock, rx.SharedState):
     """The current (or last) sync's progress."""
 
     sync_id: str = ""
@@ -75,6 +77,10 @@ class LiveSync(rx.SharedState):
         return f"{self.percent:.0f}%"
 
     def _apply_snapshot(self, snap: SyncSnapshot) -> None:
+        # A worker taking over as the writer (live/writer.py) rewrites the latest state it saw, which may
+        # be older than what is shown already.
+        if is_behind(snap, self.sync_id, self.status, self.event_at):
+            return
         new_sync = snap.sync_id != self.sync_id
         for name, value in snap.as_dict().items():
             if name != "errors" and hasattr(self, name) and getattr(self, name) != value:
@@ -84,7 +90,7 @@ class LiveSync(rx.SharedState):
             self.notice_kind, self.notice_text = kind, text
 
 
-class LiveActivity(rx.SharedState):
+class LiveActivity(LinkedUnderOneLock, rx.SharedState):
     """The live activity log (newest last; each tab hides what it cleared by sequence number)."""
 
     activity: list[ActivityEntry] = []
@@ -98,7 +104,7 @@ class LiveActivity(rx.SharedState):
         self.activity = entries[-MAX_ACTIVITY:]
 
 
-class LiveStats(rx.SharedState):
+class LiveStats(LinkedUnderOneLock, rx.SharedState):
     """Stat cards and the recent-syncs chart: re-read from the database when a sync ends."""
 
     total_patients: int = 0

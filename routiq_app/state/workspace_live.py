@@ -14,6 +14,7 @@ from typing import Any
 
 import reflex as rx
 
+from routiq_app.live.links import LinkedUnderOneLock
 from routiq_app.live.presenters import org_link_token
 from routiq_app.live.workspace_changes import INVENTORY, Change, append_changes, merge_rows, notices_for
 from sync_core import workspace
@@ -30,7 +31,7 @@ def _inventory_sort(row: dict[str, Any]) -> str:
     return str(row.get("name", "")).lower()
 
 
-class LiveChanges(rx.SharedState):
+class LiveChanges(LinkedUnderOneLock, rx.SharedState):
     """The newest workspace changes of the organization (records included), numbered by `change_seq`."""
 
     change_seq: int = 0
@@ -42,7 +43,7 @@ class LiveChanges(rx.SharedState):
             self.changes, self.change_seq = changes, seq
 
 
-class LiveInventory(rx.SharedState):
+class LiveInventory(LinkedUnderOneLock, rx.SharedState):
     """The organization's inventory, loaded once and then patched by id from each change's record."""
 
     items: list[dict[str, Any]] = []

@@ -16,6 +16,17 @@ from tests.e2e.conftest import ROOT, RunningApp
 
 ARTIFACTS = ROOT / "test-results" / "e2e"
 SYNC_TIMEOUT_MS = 120_000
+# Records every value the progress element shows, as the page renders it (no sampling from the test).
+RECORD_PROGRESS_JS = """() => {
+  window.__progress = [];
+  const read = () => {
+    const text = document.querySelector('#sync-progress-percent')?.textContent;
+    if (text && window.__progress.at(-1) !== text) window.__progress.push(text);
+  };
+  new MutationObserver(read).observe(document.body, {subtree: true, childList: true, characterData: true});
+  read();
+}"""
+
 # pytest-playwright may empty test-results/ during the session: screenshots are staged and copied at the end.
 _STAGING = Path(tempfile.mkdtemp(prefix="routiq-e2e-shots-"))
 

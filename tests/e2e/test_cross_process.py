@@ -17,19 +17,8 @@ from sqlmodel import col, select
 from sync_core.db import get_engine
 from sync_core.models import ACTIVE_SYNC_STATUSES, SyncLog
 from tests.e2e.conftest import ROOT, RunningApp, start_app
-from tests.e2e.fixtures_ui import login, screenshot
+from tests.e2e.fixtures_ui import RECORD_PROGRESS_JS, login, screenshot
 from tests.fixtures.database import create_postgres_database, drop_postgres_database
-
-# Records every value the progress element shows, as the page renders it (no sampling from the test).
-RECORD_PROGRESS_JS = """() => {
-  window.__progress = [];
-  const read = () => {
-    const text = document.querySelector('#sync-progress-percent')?.textContent;
-    if (text && window.__progress.at(-1) !== text) window.__progress.push(text);
-  };
-  new MutationObserver(read).observe(document.body, {subtree: true, childList: true, characterData: true});
-  read();
-}"""
 
 
 @pytest.fixture(scope="module")

@@ -124,3 +124,25 @@ async def test_final_event_refreshes_stats_and_late_progress_is_ignored(no_db: l
     assert publisher.handle("sync.unknown", "org_a", {}, None) is False
     assert [s.status for s in app.live.snapshots] == ["completed"]
     assert no_db == ["org_a"]
+
+
+async def test_a_worker_that_is_not_the_writer_follows_events_and_writes_them_when_it_takes_over(
+    no_db: list[str],
+) -> None:
+    app = _FakeApp()
+    app.release.set()
+    writer = False
+    publisher = bridge.LivePublisher(app, writes=lambda: writer)  # type: ignore[arg-type]
+    at = datetime(2025, 1, 1, tzinfo=UTC)
+    for page, percent in enumerate((10.0, 20.0), start=1):
+        assert publisher.handle("sync.progress", "org_a", _payload(percent, page=page), at) is False
+    assert app.writes == 0  # another worker writes the shared state
+
+    writer = True
+    publisher.take_over()
+    await _until(lambda: len(app.live.snapshots) == 1)
+    assert [s.percent for s in app.live.snapshots] == [20.0]  # the latest state seen, nothing older
+    assert app.live.activity == []  # the lines were the previous writer's to write
+    publisher.handle("sync.finished", "org_a", _payload(100.0, status="completed", page=2), at)
+    await _until(lambda: len(app.live.dashboards) == 1)
+    assert [c for c, _ in app.live.activity] == ["done"]  # from here on it writes everything

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from routiq_app.live.presenters import (
     activity_entries,
     completion_message,
+    is_behind,
     notice_for,
     org_link_token,
     snapshot_from_payload,
@@ -129,3 +130,13 @@ def test_activity_lines_follow_the_sync() -> None:
     done = snapshot_from_payload(_payload(status="completed", metadata={"patients_stored": 648}))
     assert activity_entries(fetching, done) == [("done", "Sync completed - 648 patients updated")]
     assert notice_for(done) == ("success", "🎉 Perfect sync! All 648 patients updated successfully.")
+
+
+def test_a_snapshot_is_behind_a_later_event_or_the_end_of_the_same_sync() -> None:
+    snap = snapshot_from_payload(_payload(), datetime(2025, 1, 1, 12, 0, 1, tzinfo=UTC))
+    later = "2025-01-01T12:00:02+00:00"
+    assert is_behind(snap, snap.sync_id, "running", later)
+    assert not is_behind(snap, snap.sync_id, "running", "2025-01-01T12:00:00.500000+00:00")
+    assert is_behind(snap, snap.sync_id, "completed", "2025-01-01T12:00:00+00:00")  # a sync's end is final
+    assert not is_behind(snap, "sync_other", "completed", later)  # another sync always replaces it
+    assert not is_behind(snap, snap.sync_id, "running", "")  # shown from the database: no event time
