@@ -3,7 +3,7 @@
     .venv/bin/python bench/bench_sync.py seed              # 648/1,247 clinic, 250 ms ±50 %, 200 req/min
     .venv/bin/python bench/bench_sync.py large --sizes 10000,100000   # + incremental after 100 changes
     .venv/bin/python bench/bench_sync.py ratelimit         # 20 requests per 6 s: time over the minimum
-    uv run --group bench python bench/bench_sync.py peer --patients 10000   # dlt rest_api side by side
+    UV_COMPILE_BYTECODE=1 uv run --group bench python bench/bench_sync.py peer   # dlt rest_api side by side
     .venv/bin/python bench/bench_sync.py all
 
 Every sync runs in its own child process (so peak memory is that sync's alone) against a simulator in

@@ -19,7 +19,9 @@ if ! command -v uv >/dev/null 2>&1; then
 fi
 
 say "Python dependencies (uv sync)"
-uv sync --frozen --quiet
+# Bytecode compiled once at install: every process (app workers, CLI, tests) starts without compiling its
+# imports again, which matters where PYTHONDONTWRITEBYTECODE keeps Python from caching them itself.
+uv sync --frozen --quiet --compile-bytecode
 
 if [ "$("$TOOLS/node_modules/.bin/bun" --version 2>/dev/null)" != "$BUN_VERSION" ]; then
   say "bun $BUN_VERSION from the npm registry"
