@@ -1,12 +1,12 @@
 """One sync run: fetch pages from Cliniko, parse and store them, report progress, finish the sync_logs row.
 
-Shape of a run (asyncio): pages stream from the client into a bounded queue; the pump drains it, parses
-batches of pages in a parser thread and hands each batch to a writer thread, which commits its rows,
+Shape of a run (asyncio): pages stream from the client into a bounded queue; the pump drains it and hands
+each batch (consecutive pages of one resource) to a writer thread, which parses it and commits its rows,
 quarantined records, progress (and incremental watermark) as one transaction. Up to PAGE_WRITERS batches
-of full reads are written at once, on their own connections, so the database works on one while the
-next is encoded; incremental batches and every other write of the sync (steps, heartbeats, watermarks of
-full reads, the final status) go one at a time, and the final status write waits for every batch in
-flight: a cancel never leaves a half-written page.
+of full reads are written at once, each writer on its own connection, so the database works on one while
+the next is parsed and encoded; incremental batches and every other write of the sync (steps, heartbeats,
+watermarks of full reads, the final status) go one at a time, and the final status write waits for every
+batch in flight: a cancel never leaves a half-written page.
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ T = TypeVar("T")
 PROGRESS_WRITE_INTERVAL = 0.15  # seconds between progress writes (plus every step change and the end)
 HEARTBEAT_INTERVAL = 5.0  # seconds between heartbeat writes while nothing else writes
 CANCEL_POLL_INTERVAL = 0.4  # seconds between checks of the cancel flag (other processes' cancels)
-PAGE_QUEUE_SIZE = 16  # pages fetched ahead of the writer, all resources together (bounds memory)
+PAGE_QUEUE_SIZE = 16  # pages fetched ahead of the writers, all resources together (bounds memory)
 MAX_PAGES_PER_TRANSACTION = 8
 PAGE_WRITERS = 2  # PostgreSQL: batches written at once (full reads); SQLite has one writer at a time
 WRITE_ATTEMPTS = 3  # a batch rolled back by a deadlock with its sibling writer is written again
@@ -196,7 +196,7 @@ class SyncRunner:
         self.patient_stats: dict[str, Any] | None = None
         self.incremental_fallback: list[str] = []
         self.client: Any = None
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"sync-{self.log_id}-db")
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"sync-{self.log_id}-control")
         self._page_writers = PAGE_WRITERS if self.engine.dialect.name == "postgresql" else 1
         self._writers = ThreadPoolExecutor(max_workers=self._page_writers,
                                            thread_name_prefix=f"sync-{self.log_id}-write")
@@ -295,13 +295,13 @@ class SyncRunner:
             return logs.cancel_requested(conn, self.log_id)
 
     async def _in_worker(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run in the sync's database thread: every write of the sync, in order."""
+        """Run in the sync's control thread: config, steps, heartbeats, watermarks of full reads, analysis
+        and the final status, one at a time and in order."""
         return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
 
     async def _in_writer(self, fn: Callable[..., T], *args: Any) -> T:
         """Run in one of the page-batch writer threads (see PAGE_WRITERS)."""
         return await asyncio.get_running_loop().run_in_executor(self._writers, fn, *args)
-
 
     # ------------------------------------------------------------------------------------------ the run
 
@@ -526,24 +526,25 @@ class SyncRunner:
         started = time.monotonic()
         for _, message, _ in batch.errors:
             log.warning("Quarantined %s", message)
-        for attempt in range(1, WRITE_ATTEMPTS + 1):
+        deadlocks = 0
+        while True:
             try:
                 written, snapshot = self._commit_batch(stream, batch)
                 break
             except store.DuplicateKeyError:
                 # A record came twice in a first load (it moved between pages while we read): that
-                # transaction is rolled back whole; this batch and the rest of the resource are upserted.
+                # transaction is rolled back whole; this batch and the rest of the resource are upserted
+                # (which cannot raise this again).
                 log.info("Sync %s: a %s record was seen twice, upserting from here on", self.sync_id,
-                         store.TARGETS[resource].label.lower())
+                         target.label.lower())
                 stream.first_load = False
             except Exception as exc:
-                if not store.is_deadlock(exc) or attempt == WRITE_ATTEMPTS:
+                deadlocks += 1
+                if not store.is_deadlock(exc) or deadlocks >= WRITE_ATTEMPTS:
                     raise
                 # The same record in two batches written at once, locked in opposite orders: one of
                 # the two transactions was rolled back; write it again.
                 log.info("Sync %s: batch rolled back by a deadlock, writing it again", self.sync_id)
-        else:  # pragma: no cover - the loop always breaks or raises
-            raise AssertionError("unreachable")
         with self._progress_lock:
             self.phases.database += time.monotonic() - started
             self.phases.transactions += 1
