@@ -13,6 +13,7 @@ from typing import Any
 ACTIVE_STATUSES = ("starting", "running")
 FINAL_STATUSES = ("completed", "failed", "cancelled")
 TOTAL_STEPS = 8
+LAST_FETCH_STEP = 6  # seed 002's "Loading Types": the last step in which pages are stored
 
 # Seed 002's eight steps, used when the engine sends a step number without a description.
 STEP_NAMES = {
@@ -197,11 +198,15 @@ def activity_entries(previous: SyncSnapshot | None, current: SyncSnapshot) -> li
     if not same_sync:
         who = f", {current.triggered_by}" if current.triggered_by else ""
         lines.append(("sync", f"Sync started ({current.mode or 'sync'}{who})"))
+    step: list[tuple[str, str]] = []
     if current.step_number and (not same_sync or previous.step_number != current.step_number):  # type: ignore[union-attr]
-        lines.append(("step", f"Step {current.step_number}/{current.total_steps}: {current.step_text}"))
+        step.append(("step", f"Step {current.step_number}/{current.total_steps}: {current.step_text}"))
+    page: list[tuple[str, str]] = []
     page_moved = not same_sync or previous.current_page != current.current_page  # type: ignore[union-attr]
     if current.total_pages and current.current_page and page_moved and current.status in ACTIVE_STATUSES:
-        lines.append(("fetch", f"Fetching page {current.current_page}/{current.total_pages} from Cliniko"))
+        page.append(("fetch", f"Fetching page {current.current_page}/{current.total_pages} from Cliniko"))
+    # A page reported with a step past the fetching was stored before that step began.
+    lines += page + step if current.step_number > LAST_FETCH_STEP else step + page
     if current.status in FINAL_STATUSES and (not same_sync or previous.status != current.status):  # type: ignore[union-attr]
         if current.status == "completed":
             lines.append(("done", f"Sync completed - {current.processed} patients updated"))

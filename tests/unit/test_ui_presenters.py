@@ -127,6 +127,10 @@ def test_activity_lines_follow_the_sync() -> None:
         ("fetch", "Fetching page 3/7 from Cliniko"),
     ]
     assert activity_entries(fetching, fetching) == []
+    # The last page stored, reported with the step that came after it: the page comes first.
+    analyzing = snapshot_from_payload(_payload(metadata={"current_step_number": 7, "current_page": 7,
+                                                         "current_step": "Analyzing active patients..."}))
+    assert [c for c, _ in activity_entries(fetching, analyzing)] == ["fetch", "step"]
     done = snapshot_from_payload(_payload(status="completed", metadata={"patients_stored": 648}))
     assert activity_entries(fetching, done) == [("done", "Sync completed - 648 patients updated")]
     assert notice_for(done) == ("success", "🎉 Perfect sync! All 648 patients updated successfully.")
