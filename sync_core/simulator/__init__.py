@@ -4,8 +4,9 @@
   appointment_types, practitioners, practitioners/inactive, businesses, user, settings) and `/_control/...`:
   `POST /_control/changes {"update": n, "archive": n, "create": n, "cancel": n, "malformed": n}` (returns the
   ids touched per kind), `GET /_control/stats`, `POST /_control/config` (latency_ms, latency_jitter,
-  rate_limit, rate_window_seconds, fault_rate), `POST /_control/reset`. `app.state.simulator` holds the
-  clinic (`.clinic`), knobs (`.config`) and counters (`.stats()`, `.request_log()`).
+  rate_limit, rate_window_seconds, fault_rate, page_overlap), `POST /_control/reset`.
+  `app.state.simulator` holds the clinic (`.clinic`), knobs (`.config`) and counters (`.stats()`,
+  `.request_log()`).
 - `create_demo_app()`: the demo clinic mounted at /_simulator by the web app (648 patients, 1,247
   appointments, key `sync_core.demo.DEMO_CLINIKO_KEY`, controls answer only to this machine).
 - `routiq simulator --port ... --patients ... --rate-limit ... --fault-rate ...`: standalone server.
