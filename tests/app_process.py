@@ -58,6 +58,25 @@ class RunningApp:
         )
         return result.stdout.strip()
 
+    def sync_in_background(self, mode: str = "comprehensive") -> subprocess.Popen[str]:
+        """A `routiq sync` of the demo clinic in a process of its own (its output on stdout)."""
+        return subprocess.Popen(
+            [str(ROOT / ".venv/bin/routiq"), "sync", self.org_id, "--mode", mode],
+            env=self.env,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+
+
+def _spawn(command: list[str], env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
+    """A server in a process group of its own (so it stops with its workers), output in `log_path`."""
+    with log_path.open("wb") as log:
+        return subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
 
 def _free_port() -> int:
     with socket.socket() as sock:
@@ -126,15 +145,7 @@ def start_app(
     port = port or _free_port()
     env = _app_env(work, port, env_overrides)
     log_path = work / "app.log"
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            [str(ROOT / "scripts/serve.sh")],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    proc = _spawn([str(ROOT / "scripts/serve.sh")], env, log_path)
     base_url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_serving(proc, base_url, log_path)
@@ -169,23 +180,9 @@ def start_backend(work: Path, **env_overrides: str) -> Iterator[RunningApp]:
         [str(ROOT / ".venv/bin/routiq"), "db", "upgrade"], env=env, cwd=ROOT, check=True, capture_output=True
     )
     log_path = work / "app.log"
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            [
-                str(ROOT / ".venv/bin/reflex"),
-                "run",
-                "--env",
-                "prod",
-                "--backend-only",
-                "--backend-port",
-                str(port),
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    command = [str(ROOT / ".venv/bin/reflex"), "run", "--env", "prod", "--backend-only", "--backend-port",
+               str(port)]
+    proc = _spawn(command, env, log_path)
     base_url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_serving(proc, base_url, log_path, page="/ping")

@@ -3,7 +3,6 @@ and to an SSE client of the web app (the events cross over PostgreSQL LISTEN/NOT
 
 from __future__ import annotations
 
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -16,7 +15,7 @@ from sqlmodel import col, select
 
 from sync_core.db import get_engine
 from sync_core.models import ACTIVE_SYNC_STATUSES, SyncLog
-from tests.e2e.conftest import ROOT, RunningApp, start_app
+from tests.e2e.conftest import RunningApp, start_app
 from tests.e2e.fixtures_ui import RECORD_PROGRESS_JS, login, screenshot
 from tests.fixtures.database import create_postgres_database, drop_postgres_database
 
@@ -65,14 +64,7 @@ def test_a_sync_in_another_process_streams_live_to_browser_and_sse(pg_app: Runni
     login(page, pg_app)
     page.evaluate(RECORD_PROGRESS_JS)
 
-    cli = subprocess.Popen(
-        [str(ROOT / ".venv/bin/routiq"), "sync", pg_app.org_id, "--mode", "comprehensive"],
-        env=pg_app.env,
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    cli = pg_app.sync_in_background()
     sync_id = _running_sync_id(pg_app)
     events: list[tuple[str, dict]] = []
     reader = threading.Thread(

@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import pickle
 import signal
-import subprocess
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,7 +26,7 @@ import redis
 from playwright.sync_api import Page, expect
 
 from routiq_app.live.writer import LEASE_KEY
-from tests.e2e.conftest import ROOT, RunningApp, start_app
+from tests.e2e.conftest import RunningApp, start_app
 from tests.e2e.fixtures_ui import RECORD_PROGRESS_JS, login, screenshot
 from tests.fixtures.database import create_postgres_database, drop_postgres_database
 from tests.fixtures.redis_db import redis_database
@@ -155,14 +154,7 @@ def test_when_the_writing_process_dies_another_takes_over(deployment: Deployment
     page.evaluate(RECORD_PROGRESS_JS)
 
     # The sync runs in a process of its own (`routiq sync`), so killing A does not stop it.
-    cli = subprocess.Popen(
-        [str(ROOT / ".venv/bin/routiq"), "sync", b.org_id, "--mode", "comprehensive"],
-        env=b.env,
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    cli = b.sync_in_background()
     # A wrote the first values to B's page; then A dies without handing the lease back.
     page.wait_for_function(
         "() => window.__progress.some(v => 0 < parseFloat(v) && parseFloat(v) < 100)", timeout=60_000
