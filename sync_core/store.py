@@ -1,9 +1,11 @@
 """Batch writes for the sync engine: idempotent upserts, quarantined records, incremental watermarks.
 
 Everything takes a SQLAlchemy `Connection` so the caller decides the transaction: the engine commits one
-page's rows, its quarantined records, its progress and (incremental) its watermark together.
-Both dialects use `INSERT ... ON CONFLICT (organization_id, cliniko_*_id) DO UPDATE`; `first_synced_at` is
-only written on insert.
+batch's rows, its quarantined records, its progress and (incremental) its watermark together.
+`upsert_records` is `INSERT ... ON CONFLICT (organization_id, cliniko_*_id) DO UPDATE` on both dialects;
+on PostgreSQL, `copy_upsert_records` does the same through a binary COPY into a staging table and
+`copy_insert_records` COPYs straight into the table for a first load. `first_synced_at` is only written
+on insert.
 """
 
 from __future__ import annotations
