@@ -91,7 +91,6 @@ RESOURCE_KEY = {
 }
 
 ClientFactory = Callable[[ClinikoConnection], Any]
-_Snapshot = tuple[int, dict[str, Any]]  # (sequence number, sync_logs values)
 
 
 NOT_CONFIGURED = "Cliniko is not configured for this organization: add an API key first."
@@ -200,13 +199,11 @@ class SyncRunner:
         self._page_writers = PAGE_WRITERS if self.engine.dialect.name == "postgresql" else 1
         self._writers = ThreadPoolExecutor(max_workers=self._page_writers,
                                            thread_name_prefix=f"sync-{self.log_id}-write")
-        # Counters, the progress snapshot and its sync_logs UPDATE are taken together under this lock: the
-        # UPDATE's row lock then commits snapshots in the order they were taken (progress never goes back).
+        # Counters, and each progress write with its commit and event, go under this lock: progress reaches
+        # the row and the subscribers in order and never goes back, whichever writer commits first.
         self._progress_lock = threading.Lock()
         self._writer_local = threading.local()  # each writer thread's own connection, for the whole sync
         self._writer_connections: list[Connection] = []
-        self._snapshot_seq = 0
-        self._published_seq = 0
         self._started_monotonic = time.monotonic()
         self._records_started: float | None = None
         self._last_write = 0.0
@@ -529,7 +526,7 @@ class SyncRunner:
         deadlocks = 0
         while True:
             try:
-                written, snapshot = self._commit_batch(stream, batch)
+                written = self._commit_batch(stream, batch)
                 break
             except store.DuplicateKeyError:
                 # A record came twice in a first load (it moved between pages while we read): that
@@ -549,8 +546,6 @@ class SyncRunner:
             self.phases.database += time.monotonic() - started
             self.phases.transactions += 1
             self.phases.rows_written += written
-            if snapshot is not None:
-                self._after_write(*snapshot)
             for page in batch.pages:
                 self._log_page(resource, page)
         if batch.rows:
@@ -609,25 +604,30 @@ class SyncRunner:
                 conn.close()
         self._writer_connections.clear()
 
-    def _commit_batch(self, stream: _Stream, batch: _Batch) -> tuple[int, _Snapshot | None]:
+    def _commit_batch(self, stream: _Stream, batch: _Batch) -> int:
         """One transaction: rows, quarantined records, watermark (incremental), progress when due."""
         conn = self._writer_connection()
-        with conn.begin():
+        with conn.begin() as transaction:
             written = self._write_rows(conn, stream, batch.rows)
             store.quarantine_records(conn, sync_log_id=self.log_id, organization_id=self.organization_id,
                                      resource=stream.resource, errors=batch.errors)
             with self._progress_lock:
                 self._count(stream, batch)
-            if stream.incremental and stream.max_updated_at is not None:
-                # Sorted by updated_at and written in order: every record up to the newest seen is in this
-                # or an earlier committed batch.
-                store.set_watermark(conn, organization_id=self.organization_id, resource=stream.resource,
-                                    cursor=stream.max_updated_at, sync_id=self.sync_id)
-            with self._progress_lock:
-                snapshot = self._snapshot() if self._write_due() else None
-                if snapshot is not None:
-                    logs.write_log(conn, self.log_id, snapshot[1])
-        return written, snapshot
+                if stream.incremental and stream.max_updated_at is not None:
+                    # Sorted by updated_at and written in order: every record up to the newest seen is in
+                    # this or an earlier committed batch.
+                    store.set_watermark(conn, organization_id=self.organization_id,
+                                        resource=stream.resource, cursor=stream.max_updated_at,
+                                        sync_id=self.sync_id)
+                if not self._write_due():
+                    return written  # committed on the way out, outside the lock
+                # A progress write is counted, written, committed and published under the lock: every
+                # snapshot covers the batches counted before it, and rows and subscribers get them in order.
+                values = self._progress_values()
+                logs.write_log(conn, self.log_id, values)
+                transaction.commit()
+                self._after_write(values)
+        return written
 
     def _write_rows(self, conn: Any, stream: _Stream, rows: list[dict[str, Any]]) -> int:
         """SQLite: upsert. PostgreSQL: COPY, straight into the table on a first load, else through a
@@ -702,12 +702,12 @@ class SyncRunner:
         with self._progress_lock:
             self.step = max(self.step, step)
             self.step_text = text
-            seq, values = self._snapshot()
+            values = self._progress_values()
             if status is not None:
                 values["status"] = status
             with self.engine.begin() as conn:
                 logs.write_log(conn, self.log_id, values)
-            self._after_write(seq, values)
+            self._after_write(values)
 
     async def _set_step(self, step: Step, text: str, *, status: str | None = None) -> None:
         await self._in_worker(self._write_step, step, text, status)
@@ -719,18 +719,9 @@ class SyncRunner:
         self._last_write = time.monotonic()
         self.log.heartbeat_at = values["heartbeat_at"]
 
-    def _snapshot(self) -> _Snapshot:
-        """The progress values to write now, numbered (under the progress lock)."""
-        self._snapshot_seq += 1
-        return self._snapshot_seq, self._progress_values()
-
-    def _after_write(self, seq: int, values: dict[str, Any]) -> None:
-        """After the commit (under the progress lock): the row as written, published. A snapshot older
-        than one already published (two writers finishing out of order) is not published again."""
+    def _after_write(self, values: dict[str, Any]) -> None:
+        """After the commit (under the progress lock): the row as written, published."""
         self._last_write = time.monotonic()
-        if seq <= self._published_seq:
-            return
-        self._published_seq = seq
         for column, value in values.items():
             setattr(self.log, "sync_metadata" if column == "metadata" else column, value)
         self.bus.publish(Event(PROGRESS, self.organization_id, logs.sync_log_dict(self.log)))
