@@ -18,6 +18,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from operator import attrgetter
 from typing import Any
 
@@ -97,7 +98,12 @@ def link_id(value: Any) -> str | None:
     url = links.get("self") if isinstance(links, dict) else None
     if not isinstance(url, str) or not url:
         raise ValueError("link object without links.self")
-    # The last segment of the URL's path (no query or fragment), without urlsplit's cost.
+    return _id_from_url(url)
+
+
+@lru_cache(maxsize=4096)  # an appointment's practitioner, type and business links repeat all the time
+def _id_from_url(url: str) -> str:
+    """The last segment of the URL's path (no query or fragment), without urlsplit's cost."""
     path = url.partition("?")[0].partition("#")[0].rstrip("/")
     return cliniko_id(path.rpartition("/")[2])
 

@@ -150,6 +150,11 @@ def test_field_helpers() -> None:
     )
     with pytest.raises(ValueError):
         link_id({"links": {}})
+    bad = {"links": {"self": "https://api.au4.cliniko.com/v1/practitioners/12a"}}
+    for _ in range(2):  # ids are remembered per URL; a refusal is not
+        with pytest.raises(ValueError):
+            link_id(bad)
+    assert link_id({"links": {"self": "https://x/v1/businesses/7?x=1"}}) == "7"
 
 
 @pytest.mark.parametrize(
