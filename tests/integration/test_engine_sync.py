@@ -71,7 +71,9 @@ async def test_comprehensive_stores_exactly_the_simulator_clinic(db_url, simulat
     assert percents == sorted(percents) and steps == sorted(steps)
     assert {p["status"] for p in progress[:-1]} <= {"starting", "running"}
     assert progress[-1]["status"] == "completed" and progress[-1] == sync_log_dict(final)
-    assert len({s for s in steps}) >= 6  # walked through the steps, not straight to the end
+    # Walked through the steps, not straight to the end. Steps 5 and 6 show only while appointments or
+    # the lookups are the earliest resource still being read: they may finish under step 4.
+    assert {2, 3, 4, 7, 8} <= set(steps)
 
 
 async def test_full_patients_reads_every_patient_only(db_url, simulator_factory):
