@@ -138,14 +138,18 @@ def make_org(db_url: str, sim: Simulator) -> str:
         return org.id
 
 
+def _run_child(command: str, *args: str) -> dict[str, Any]:
+    """This script's hidden `command` in a fresh process; its last line of output, as JSON."""
+    done = subprocess.run([sys.executable, str(Path(__file__)), command, *args], cwd=ROOT,
+                          capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"{command} failed: {done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
 def run_ours(db_url: str, org_id: str, mode: str, **client: Any) -> dict[str, Any]:
     """One sync in a child process: wall time, peak RSS, the final sync_logs metadata."""
-    args = [sys.executable, str(Path(__file__)), "_child", db_url, org_id, mode, json.dumps(client)]
-    env = {**os.environ, "ROUTIQ_SECRET_KEY": os.environ["ROUTIQ_SECRET_KEY"]}
-    done = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, env=env, check=False)
-    if done.returncode != 0:
-        raise RuntimeError(f"child sync failed: {done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return _run_child("_child", db_url, org_id, mode, json.dumps(client))
 
 
 async def _child_sync(db_url: str, org_id: str, mode: str, client_options: dict[str, Any]) -> dict[str, Any]:
@@ -279,11 +283,7 @@ def bench_ratelimit(patients: int, appointments: int, limit: int, window: float)
 def run_dlt(sim: Simulator, db_url: str, dataset: str) -> tuple[float, int]:
     """dlt's run in a child process, as ours runs in one (each pays a fresh process's first-use costs
     inside its timer): (wall time of pipeline.run, rows loaded)."""
-    args = [sys.executable, str(Path(__file__)), "_child_dlt", sim.base_url, db_url, dataset]
-    done = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise RuntimeError(f"dlt failed: {done.stderr[-3000:]}")
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result = _run_child("_child_dlt", sim.base_url, db_url, dataset)
     return result["wall"], result["rows"]
 
 

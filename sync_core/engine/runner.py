@@ -146,7 +146,7 @@ class _Phases:
 
 def _quarantined_payload(record: Any) -> dict[str, Any]:
     """A refused record as stored beside its error: the decoded payload, an object in any case."""
-    payload = orjson.loads(bytes(record)) if not isinstance(record, dict) else record
+    payload = orjson.loads(bytes(record))
     return payload if isinstance(payload, dict) else {"value": payload}
 
 

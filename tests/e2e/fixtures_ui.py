@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import orjson
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
@@ -29,6 +30,33 @@ RECORD_PROGRESS_JS = """() => {
 
 # pytest-playwright may empty test-results/ during the session: screenshots are staged and copied at the end.
 _STAGING = Path(tempfile.mkdtemp(prefix="routiq-e2e-shots-"))
+
+
+def read_sse(url: str, token: str, events: list[tuple[str, dict]]) -> None:
+    """Appends the (event, data) pairs of a sync's SSE stream until the server ends it."""
+    with httpx.stream("GET", url, headers={"Authorization": f"Bearer {token}"}, timeout=60) as response:
+        kind = ""
+        for line in response.iter_lines():
+            if line.startswith("event:"):
+                kind = line.split(":", 1)[1].strip()
+            elif line.startswith("data:"):
+                events.append((kind, orjson.loads(line.split(":", 1)[1])))
+
+
+def assert_followed_live(page: Page, events: list[tuple[str, dict]]) -> None:
+    """The SSE client and the page (recording with RECORD_PROGRESS_JS) both followed a sync live: through
+    intermediate values, never backwards, to its completed end."""
+    progress = [e["progress_percentage"] for kind, e in events if kind == "progress"]
+    assert events[-1][0] == "finished" and events[-1][1]["status"] == "completed", events[-3:]
+    assert progress == sorted(progress)
+    assert len({p for p in progress if 0 < p < 100}) >= 3, progress
+
+    expect(page.locator("#sync-progress-percent")).to_have_text("100%", timeout=30_000)
+    expect(page.locator("#sync-status")).to_contain_text("ompleted", timeout=30_000)
+    shown = [float(v.rstrip("%")) for v in page.evaluate("window.__progress")]
+    intermediate = [v for v in shown if 0 < v < 100]
+    assert len(intermediate) >= 3, shown
+    assert intermediate == sorted(intermediate)
 
 
 def screenshot(page: Page, name: str) -> Path:

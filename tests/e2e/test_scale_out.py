@@ -19,7 +19,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import httpx
-import orjson
 import psutil
 import pytest
 import redis
@@ -27,7 +26,7 @@ from playwright.sync_api import Page, expect
 
 from routiq_app.live.writer import LEASE_KEY
 from tests.e2e.conftest import RunningApp, start_app
-from tests.e2e.fixtures_ui import RECORD_PROGRESS_JS, login, screenshot
+from tests.e2e.fixtures_ui import RECORD_PROGRESS_JS, assert_followed_live, login, read_sse, screenshot
 from tests.fixtures.database import create_postgres_database, drop_postgres_database
 from tests.fixtures.redis_db import redis_database
 
@@ -86,16 +85,6 @@ def _socket_owners(client: redis.Redis) -> set[str]:
     }
 
 
-def _read_stream(url: str, token: str, events: list[tuple[str, dict]]) -> None:
-    with httpx.stream("GET", url, headers={"Authorization": f"Bearer {token}"}, timeout=60) as response:
-        kind = ""
-        for line in response.iter_lines():
-            if line.startswith("event:"):
-                kind = line.split(":", 1)[1].strip()
-            elif line.startswith("data:"):
-                events.append((kind, orjson.loads(line.split(":", 1)[1])))
-
-
 def test_a_sync_started_through_one_process_streams_live_to_browser_and_sse_of_the_other(
     deployment: Deployment, page: Page
 ) -> None:
@@ -119,25 +108,14 @@ def test_a_sync_started_through_one_process_streams_live_to_browser_and_sse_of_t
     sync_id = response.json()["sync_id"]
     events: list[tuple[str, dict]] = []
     reader = threading.Thread(
-        target=_read_stream, args=(f"{b.base_url}/api/v1/sync/stream/{sync_id}", token, events)
+        target=read_sse, args=(f"{b.base_url}/api/v1/sync/stream/{sync_id}", token, events)
     )
     reader.start()
     reader.join(timeout=120)
     assert not reader.is_alive(), "the SSE stream of B did not finish"
 
-    # SSE of B: A's progress, in order, then the final event.
-    progress = [e["progress_percentage"] for kind, e in events if kind == "progress"]
-    assert events[-1][0] == "finished" and events[-1][1]["status"] == "completed", events[-3:]
-    assert progress == sorted(progress)
-    assert len({p for p in progress if 0 < p < 100}) >= 3, progress
-
-    # Browser on B: it followed live, through intermediate values, never backwards, to 100 %.
-    expect(page.locator("#sync-progress-percent")).to_have_text("100%", timeout=30_000)
-    expect(page.locator("#sync-status")).to_contain_text("ompleted", timeout=30_000)
-    shown = [float(v.rstrip("%")) for v in page.evaluate("window.__progress")]
-    intermediate = [v for v in shown if 0 < v < 100]
-    assert len(intermediate) >= 3, shown
-    assert intermediate == sorted(intermediate)
+    # SSE and the browser on B: A's progress, live, in order, never backwards, to the end.
+    assert_followed_live(page, events)
     # One writer for the deployment: each activity line once, not once per worker.
     log = page.locator("#activity-log")
     expect(log).to_contain_text("Sync completed", timeout=30_000)
