@@ -52,6 +52,7 @@ _Decode = Callable[[httpx.Response], T]  # a 200 answer's body to what the calle
 
 PER_PAGE = 100
 _DEFAULT_POOL = ""  # connections for requests outside a paged list
+_READ = httpx.ByteStream(b"")  # what a response's stream becomes once its body is read
 RESOURCES = ("patients", "individual_appointments", "appointment_types", "practitioners",
              "practitioners/inactive", "businesses")
 # Cliniko hides archived and cancelled records unless a filter on that field is present.
@@ -350,6 +351,10 @@ class ClinikoClient:
                 raise ClinikoNetworkError(
                     f"Could not reach Cliniko ({type(exc).__name__}). Check the server's internet connection."
                 ) from None
+        # httpx's response and its stream point at each other, so a read page waits for the cycle
+        # collector, which runs rarely while syncs run (engine/gc_tuning.py): pages piled up in memory
+        # with the clinic's size. Without the stream, the page goes when its last record is parsed.
+        response.stream = _READ
         if response.status_code == 200:
             return decode(response)
         if response.status_code == 429:
