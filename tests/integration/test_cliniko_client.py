@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import math
 from datetime import UTC, datetime
 
@@ -239,3 +240,27 @@ async def test_client_for_a_stored_connection_uses_its_key_and_url_override(pg_u
     async with client_for_connection(conn, page_concurrency=2) as client:
         assert client.base_url == sim.base_url and client.shard == "au1"
         assert (await client.test_connection()).patient_count == 120
+
+
+async def test_a_page_read_is_freed_without_the_cycle_collector(simulator_factory):
+    # Syncs run with the cycle collector slowed down (engine/gc_tuning.py): a page whose response waited
+    # for it (httpx's response and stream point at each other) stayed in memory, and memory grew with the
+    # clinic's size. Pages read and dropped must be freed by reference counting alone.
+    sim = simulator_factory(patients=1000, appointments=0)
+
+    def responses_alive() -> int:
+        return sum(1 for o in gc.get_objects() if isinstance(o, httpx.Response))
+
+    gc.collect()
+    gc.disable()
+    try:
+        before = responses_alive()
+        async with client_for(sim, page_concurrency=2) as client:
+            read = 0
+            async for page in client.iter_pages("patients"):
+                read += len(page.records)
+            alive = responses_alive() - before
+    finally:
+        gc.enable()
+    assert read == 1000 and client.stats.requests == 10
+    assert alive <= 1  # at most the one being handed over
