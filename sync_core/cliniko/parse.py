@@ -114,6 +114,7 @@ def link_id(value: Any) -> str | None:
 
 
 def _linked_id(link: _Link | None) -> str | None:
+    """link_id for a link the typed decoder read (its URL is a str already): the per-record path."""
     if link is None:
         return None
     url = link.links.self_
@@ -238,11 +239,13 @@ class _Resource:
         # The same fields typed (_TYPED): msgspec checks them while decoding, in C, so what is left per
         # field is little or nothing, and link objects become two small structs instead of two dicts.
         # This is the path of every well-formed record: about half the CPU of the converters.
-        typed = {name: _TYPED[convert][0] for _, name, convert in self.spec if convert in _TYPED}
+        # A converter outside _TYPED keeps its field untyped and stays the field's step.
+        typed_spec = [(column, name, *_TYPED.get(convert, (Any, convert)))
+                      for column, name, convert in self.spec]
+        types = {name: field_type for _, name, field_type, _ in typed_spec}
         typed_type = msgspec.defstruct(f"{self.id_column}_typed_record",
-                                       [(n, typed.get(n, Any), None) for n in names], gc=False)
-        steps = tuple((column, name, _TYPED[convert][1] if convert in _TYPED else convert)
-                      for column, name, convert in self.spec)
+                                       [(n, types.get(n, Any), None) for n in names], gc=False)
+        steps = tuple((column, name, step) for column, name, _, step in typed_spec)
         object.__setattr__(self, "record_type", record_type)
         object.__setattr__(self, "decoder", msgspec.json.Decoder(record_type))
         object.__setattr__(self, "typed_decoder", msgspec.json.Decoder(typed_type))
